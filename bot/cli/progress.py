@@ -1,0 +1,39 @@
+"""A rich progress bar fed by the refresh workflow's progress events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from bot.workflows.refresh import Progress as RefreshProgress
+from bot.workflows.refresh import ProgressFn
+
+
+@contextmanager
+def refresh_progress(console: Console) -> Iterator[ProgressFn]:
+    """Yield a callback for `refresh(progress=...)`; silent when not on a terminal."""
+    if not console.is_terminal:
+        yield lambda _event: None
+        return
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[note]}", style="yellow"),
+        console=console,
+        transient=True,
+    )
+    task = bar.add_task("Refreshing", total=None, note="")
+
+    def update(event: RefreshProgress) -> None:
+        if event.stage == "throttled":
+            bar.update(task, note=f"MSX is throttling us; retrying in {event.done} s")
+            return
+        bar.update(task, description=event.stage, completed=event.done, total=event.total, note="")
+
+    with bar:
+        yield update

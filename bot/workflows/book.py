@@ -1,0 +1,64 @@
+"""Read a person's book of business: from the snapshot, refreshing only on first use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain import Freshness, Snapshot
+from bot.msx.gateway import MsxGateway
+from bot.store import SnapshotStore
+from bot.workflows.refresh import ProgressFn, RefreshResult, refresh
+
+OWNER_KEY = "owner_user_id"
+
+
+@dataclass(frozen=True)
+class Book:
+    snapshot: Snapshot
+    freshness: Freshness
+    # Set when this book was just fetched from MSX (what changed, how long it took).
+    refresh: RefreshResult | None = None
+
+
+def cached_book(store: SnapshotStore, *, email: str | None = None) -> Book | None:
+    """The snapshot as it is, without touching MSX (None when there is none yet)."""
+    if email is None:
+        owner = store.get_state("", OWNER_KEY)
+        snapshot = store.load(owner) if owner else None
+    else:
+        snapshot = store.load_by_email(email)
+    if snapshot is None:
+        return None
+    freshness = store.freshness(snapshot.user.user_id) or Freshness(taken_at=snapshot.taken_at)
+    return Book(snapshot=snapshot, freshness=freshness)
+
+
+async def my_book(
+    gateway: MsxGateway,
+    store: SnapshotStore,
+    *,
+    email: str | None = None,
+    progress: ProgressFn | None = None,
+) -> Book:
+    """The snapshot, instantly; on first use (no snapshot yet) a refresh makes one."""
+    book = cached_book(store, email=email)
+    if book is not None:
+        return book
+    return await refresh_book(gateway, store, email=email, progress=progress)
+
+
+async def refresh_book(
+    gateway: MsxGateway,
+    store: SnapshotStore,
+    *,
+    email: str | None = None,
+    progress: ProgressFn | None = None,
+) -> Book:
+    result = await refresh(gateway, store, email=email, progress=progress)
+    if email is None:
+        store.set_state("", OWNER_KEY, result.snapshot.user.user_id)
+    return Book(
+        snapshot=result.snapshot,
+        freshness=Freshness(taken_at=result.snapshot.taken_at),
+        refresh=result,
+    )

@@ -1,0 +1,60 @@
+"""Finding the account a person means."""
+
+from __future__ import annotations
+
+from bot.domain import Account
+from bot.workflows.lookup import find_account
+
+BOOK = [
+    Account(id="a1", name="Café Nordström AB", tpid="1001"),
+    Account(id="a2", name="Contoso Ltd", tpid="1002"),
+    Account(id="a3", name="Contoso Pharma", tpid="1003"),
+    Account(id="a4", name="O'Reilly Media", tpid="1004"),
+    Account(id="a5", name="Fabrikam Inc", tpid="1005"),
+    Account(id="a6", name="Müller & Söhne GmbH", tpid="1006"),
+]
+
+
+def test_accent_and_case_insensitive_name() -> None:
+    assert find_account(BOOK, "cafe nordstrom").account == BOOK[0]
+    assert find_account(BOOK, "MULLER").account == BOOK[5]
+
+
+def test_by_tpid_and_by_id() -> None:
+    assert find_account(BOOK, "1004").account == BOOK[3]
+    assert find_account(BOOK, "a5").account == BOOK[4]
+
+
+def test_apostrophes_and_typos() -> None:
+    assert find_account(BOOK, "o'reilly").account == BOOK[3]
+    assert find_account(BOOK, "fabrikan").account == BOOK[4]
+
+
+def test_ambiguous_query_lists_candidates_best_first() -> None:
+    match = find_account(BOOK, "contoso")
+    assert match.account is None and match.ambiguous
+    assert [a.name for a in match.candidates] == ["Contoso Ltd", "Contoso Pharma"]
+
+
+def test_exact_name_wins_over_longer_lookalikes() -> None:
+    book = [*BOOK, Account(id="a7", name="Contoso Ltd.")]
+    assert find_account(book, "contoso pharma").account == BOOK[2]
+
+
+def test_no_match_suggests_the_closest() -> None:
+    match = find_account(BOOK, "zzqx industries")
+    assert match.account is None and not match.candidates
+    assert 0 < len(match.suggestions) <= 3
+
+
+def test_empty_and_hostile_queries_find_nothing_and_do_not_crash() -> None:
+    for query in (
+        "",
+        "   ",
+        "'; drop table accounts; --",
+        "<!channel>",
+        "x" * 5000,
+        "\x00\x1b[31m",
+    ):
+        match = find_account(BOOK, query)
+        assert match.account is None or match.account in BOOK

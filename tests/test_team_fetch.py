@@ -1,0 +1,109 @@
+"""The adaptive team fetch loses no member, whatever the team sizes and batch sizes."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pytest
+
+from bot.domain import Role, TeamMember
+from bot.msx.gateway import TeamPage as Page
+from bot.workflows.team_fetch import fetch_teams
+
+CAP = 100
+ROLES = list(Role)
+
+
+@dataclass
+class CappedTeams:
+    """Plays msp_accountteams: one page of at most 100 raw rows, ordered by account, no nextLink.
+
+    Raw rows include managers and architects that match the server filter but are no
+    seller or SE, so they count against the cap and are dropped by the mapping.
+    """
+
+    members: dict[str, list[TeamMember]]
+    noise: dict[str, int]
+    calls: list[tuple[tuple[str, ...], Role | None]] = field(default_factory=list)
+
+    async def team_members(self, account_ids: Sequence[str], role: Role | None = None) -> Page:
+        self.calls.append((tuple(account_ids), role))
+        rows: list[tuple[str, TeamMember | None]] = []
+        for account in sorted(account_ids):
+            people = [m for m in self.members[account] if role is None or m.role == role]
+            rows += [(account, m) for m in people]
+            if role is None:
+                rows += [(account, None)] * self.noise[account]
+        page = rows[:CAP]
+        return Page(
+            items=[m for _, m in page if m is not None],
+            may_be_truncated=len(page) == CAP,
+            accounts_in_order=list(dict.fromkeys(a for a, _ in page)),
+        )
+
+
+def book(sizes: list[int], noise: int = 0, seed: int = 1) -> CappedTeams:
+    rng = random.Random(seed)
+    members: dict[str, list[TeamMember]] = {}
+    for i, size in enumerate(sizes):
+        account = f"acc-{i:04d}"
+        members[account] = [
+            TeamMember(
+                account_id=account, user_id=f"{account}-u{j}", name=f"P{j}", role=ROLES[j % 5]
+            )
+            for j in range(size)
+        ]
+    return CappedTeams(members, {a: rng.randint(0, noise) for a in members})
+
+
+def expected(source: CappedTeams) -> set[TeamMember]:
+    return {m for people in source.members.values() for m in people}
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 5, 12])
+async def test_team_sizes_1_to_99_lose_no_member(batch_size: int) -> None:
+    source = book(list(range(1, 100)))
+    result = await fetch_teams(source, list(source.members), batch_size=batch_size)
+    assert set(result.members) == expected(source)
+    assert len(result.members) == len(expected(source))
+    assert result.incomplete == []
+
+
+async def test_overflowing_batches_are_split_and_retried() -> None:
+    source = book([40, 40, 40, 95, 2, 2])
+    result = await fetch_teams(source, list(source.members), batch_size=3)
+    assert set(result.members) == expected(source)
+    assert len(source.calls) > 2  # the first batch of 120 rows could not fit one page
+    # Accounts whole in a cut page are not asked for again.
+    asked = [ids for ids, _ in source.calls]
+    assert sum("acc-0000" in ids for ids in asked) == 1
+
+
+async def test_noise_rows_count_against_the_cap_but_nobody_is_lost() -> None:
+    source = book([30, 60, 90, 99, 1, 45, 70], noise=40, seed=3)
+    result = await fetch_teams(source, list(source.members), batch_size=3)
+    assert set(result.members) == expected(source)
+
+
+async def test_an_account_that_fills_a_page_alone_is_split_by_role() -> None:
+    source = book([99], noise=30)
+    result = await fetch_teams(source, list(source.members))
+    assert set(result.members) == expected(source)
+    assert {role for _, role in source.calls if role} == set(Role)
+
+
+async def test_what_cannot_be_fetched_whole_is_reported_not_dropped_silently() -> None:
+    source = book([600])  # 120 a role: still over the cap when split by role
+    result = await fetch_teams(source, list(source.members))
+    assert {role for _, role in result.incomplete} == set(Role)
+    assert all(account == "acc-0000" for account, _ in result.incomplete)
+
+
+async def test_members_come_back_in_the_order_accounts_were_asked() -> None:
+    source = book([3, 50, 80, 4])
+    ids = list(reversed(list(source.members)))
+    result = await fetch_teams(source, ids, batch_size=2)
+    order = list(dict.fromkeys(m.account_id for m in result.members))
+    assert order == ids
