@@ -1,0 +1,342 @@
+"""HTTP to the Dataverse Web API: headers, paging, retries, throttling, bounded concurrency.
+
+One `httpx.AsyncClient` per `MsxClient`. Every wait goes through the injected `sleep`
+so tests take no real time. Tokens go only into the Authorization header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import random
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+
+from bot.config import Settings
+from bot.msx.auth import TokenProvider
+from bot.msx.collection import Collection
+from bot.msx.errors import (
+    MsxError,
+    MsxUnreachable,
+    OffVpn,
+    Throttled,
+    TokenRejected,
+    is_off_vpn,
+)
+from bot.msx.odata import encode_query
+
+log = logging.getLogger(__name__)
+
+API_PATH = "/api/data/v9.2/"
+MAX_GET_URL = 32_768  # Dataverse's limit for a plain GET
+MAX_PAGES = 1_000  # a runaway nextLink chain is a bug, not data
+_RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+_ENTITY_ID = re.compile(r"\(([0-9a-fA-F-]{36})\)")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 4  # for 5xx and connection failures, first try included
+    backoff_base: float = 0.5
+    backoff_cap: float = 8.0
+    throttle_default_wait: float = 5.0  # a 429 without Retry-After
+    throttle_min_wait: float = 1.0  # never spin on "Retry-After: 0"
+    throttle_budget: float = 120.0  # total 429 waiting per request
+
+
+@dataclass(frozen=True)
+class MsxEvent:
+    """Progress news for a person waiting: MSX throttles us, or we retry a failure."""
+
+    kind: Literal["throttled", "retrying"]
+    wait_seconds: float
+    attempt: int = 0
+    reason: str = ""
+
+    @property
+    def message(self) -> str:
+        if self.kind == "throttled":
+            return f"MSX is throttling us; retrying in {self.wait_seconds:.0f} s"
+        return f"MSX did not answer ({self.reason}); retrying in {self.wait_seconds:.0f} s"
+
+
+class MsxClient:
+    """A Dataverse Web API client for one MSX organisation.
+
+    `target` is the Settings or the org root URL (`https://<org>.crm.dynamics.com`).
+    """
+
+    def __init__(
+        self,
+        target: Settings | str,
+        token_provider: TokenProvider,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_concurrency: int = 16,
+        page_size: int = 100,
+        retry: RetryPolicy = RetryPolicy(),  # frozen, so one shared default is safe
+        on_event: Callable[[MsxEvent], None] | None = None,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        jitter: Callable[[], float] = random.random,
+        timeout: httpx.Timeout | None = None,
+    ) -> None:
+        if isinstance(target, Settings):
+            self.base_url = target.msx_base_url.rstrip("/")
+            self.tenant_id: str | None = target.msx_tenant_id
+        else:
+            self.base_url = target.rstrip("/")
+            self.tenant_id = None
+        self.api_url = self.base_url + API_PATH
+        self.page_size = page_size
+        self.retry = retry
+        self._tokens = token_provider
+        self._on_event = on_event
+        self._sleep = sleep
+        self._jitter = jitter
+        self._semaphore = asyncio.Semaphore(max_concurrency)
+        self._origin = httpx.URL(self.base_url)
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            timeout=timeout or httpx.Timeout(30.0, connect=10.0),
+            follow_redirects=False,  # a redirect would carry the token elsewhere
+            headers={
+                "Accept": "application/json",
+                "OData-MaxVersion": "4.0",
+                "OData-Version": "4.0",
+                "Prefer": f'odata.include-annotations="*",odata.maxpagesize={page_size}',
+            },
+        )
+        self.requests_sent = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    # -- URLs --------------------------------------------------------------------------
+
+    def url(self, path: str, params: dict[str, str] | None = None) -> str:
+        """The absolute URL for an API path (e.g. "accounts") and query options."""
+        url = self.api_url + path.lstrip("/")
+        if params:
+            url += "?" + encode_query(params)
+        return url
+
+    # -- reads -------------------------------------------------------------------------
+
+    async def get_json(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+        _refuse_skip(params)
+        return await self._get_url(self.url(path, params))
+
+    async def get_collection(
+        self, path: str, params: dict[str, str] | None = None
+    ) -> Collection[dict[str, Any]]:
+        """All rows, following `@odata.nextLink` verbatim until there is none."""
+        _refuse_skip(params)
+        top = _top(params)
+        rows: list[dict[str, Any]] = []
+        url: str | None = self.url(path, params)
+        seen: set[str] = set()
+        last_page = 0
+        truncated = False
+        while url is not None:
+            if url in seen or len(seen) >= MAX_PAGES:
+                log.warning("Stopped following nextLink for %s after %d pages", path, len(seen))
+                truncated = True
+                break
+            seen.add(url)
+            page = await self._get_url(url)
+            value = page.get("value") or []
+            if not isinstance(value, list):
+                raise MsxError(200, "", f"expected a collection from {path}")
+            rows.extend(value)
+            last_page = len(value)
+            next_link = page.get("@odata.nextLink")
+            url = self._check_next_link(next_link) if next_link else None
+        else:
+            # No nextLink, yet a page as full as the cap: MSX may have stopped short.
+            truncated = last_page >= self.page_size
+        if top is not None and len(rows) >= top:
+            truncated = True
+        return Collection(rows, truncated)
+
+    def _check_next_link(self, link: object) -> str:
+        # Our token goes with the request: never to a host other than MSX's.
+        if not isinstance(link, str):
+            raise MsxError(200, "", "MSX sent a malformed nextLink")
+        target = httpx.URL(link)
+        if (target.scheme, target.host, target.port) != (
+            self._origin.scheme,
+            self._origin.host,
+            self._origin.port,
+        ):
+            raise MsxError(200, "", "MSX sent a nextLink to another host; not followed")
+        return link
+
+    async def _get_url(self, url: str) -> dict[str, Any]:
+        response = await self._send("GET", url)
+        try:
+            data = response.json()
+        except ValueError:
+            raise MsxError(
+                response.status_code, "", "MSX answered with something not JSON"
+            ) from None
+        if not isinstance(data, dict):
+            raise MsxError(response.status_code, "", "MSX answered with unexpected JSON")
+        return data
+
+    # -- writes ------------------------------------------------------------------------
+
+    async def post(self, path: str, body: dict[str, Any]) -> str:
+        """Create a record; its GUID from `OData-EntityId` (or `Location`)."""
+        response = await self._send("POST", self.url(path), json=body)
+        for header in ("OData-EntityId", "Location"):
+            match = _ENTITY_ID.search(response.headers.get(header, ""))
+            if match:
+                return match.group(1).lower()
+        raise MsxError(
+            response.status_code, "", f"MSX created the {path} record but did not return its id"
+        )
+
+    # -- the request loop --------------------------------------------------------------
+
+    async def _send(self, method: str, url: str, *, json: Any = None) -> httpx.Response:
+        if len(url) > MAX_GET_URL:
+            raise ValueError(f"URL of {len(url)} characters is over Dataverse's limit")
+        idempotent = method == "GET"
+        force_refresh = False
+        auth_retried = False
+        throttled_for = 0.0
+        failures = 0
+        while True:
+            token = await self._tokens.token(force_refresh=force_refresh)
+            force_refresh = False
+            try:
+                response = await self._attempt(method, url, token, json)
+            except httpx.TransportError as exc:
+                reason = type(exc).__name__
+                # A POST whose answer was lost may have been applied: only re-send it when
+                # the connection was never made.
+                sure_unsent = isinstance(
+                    exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout
+                )
+                failures += 1
+                if failures >= self.retry.max_attempts or not (idempotent or sure_unsent):
+                    log.warning("MSX %s %s failed: %s", method, _path_of(url), reason)
+                    raise MsxUnreachable(reason, maybe_applied=not sure_unsent) from exc
+                await self._back_off(failures, reason)
+                continue
+
+            status = response.status_code
+            if status < 400:
+                return response
+            body = response.content
+            if status in (401, 403):
+                if status == 403 and is_off_vpn(body):
+                    raise OffVpn(f"HTTP 403 for {_path_of(url)}")
+                if not auth_retried:
+                    # The guide: the first request after a token refresh sometimes fails.
+                    auth_retried = True
+                    force_refresh = True
+                    continue
+                if status == 401:
+                    raise TokenRejected(self.tenant_id)
+                raise MsxError.from_body(status, body)
+            if status == 429:
+                wait = self._throttle_wait(response)
+                if throttled_for + wait > self.retry.throttle_budget:
+                    raise Throttled(throttled_for, wait)
+                throttled_for += wait
+                self._emit(MsxEvent("throttled", wait, reason="429"))
+                await self._sleep(wait)
+                continue
+            if status in _RETRYABLE_STATUS and idempotent:
+                failures += 1
+                if failures < self.retry.max_attempts:
+                    await self._back_off(failures, f"HTTP {status}")
+                    continue
+            raise MsxError.from_body(status, body)
+
+    async def _attempt(self, method: str, url: str, token: str, json: Any) -> httpx.Response:
+        # The semaphore covers the request only, never a back-off sleep.
+        async with self._semaphore:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self.requests_sent += 1
+            try:
+                return await self._http.request(
+                    method, url, json=json, headers={"Authorization": f"Bearer {token}"}
+                )
+            finally:
+                self.in_flight -= 1
+
+    async def _back_off(self, failures: int, reason: str) -> None:
+        # Full jitter: uniform in [0, min(cap, base * 2^n)).
+        ceiling = min(self.retry.backoff_cap, self.retry.backoff_base * 2 ** (failures - 1))
+        wait = self._jitter() * ceiling
+        self._emit(MsxEvent("retrying", wait, attempt=failures, reason=reason))
+        await self._sleep(wait)
+
+    def _throttle_wait(self, response: httpx.Response) -> float:
+        wait = _retry_after(response.headers.get("Retry-After"))
+        if wait is None:
+            wait = self.retry.throttle_default_wait
+        return max(wait, self.retry.throttle_min_wait)
+
+    def _emit(self, event: MsxEvent) -> None:
+        log.info("%s", event.message)
+        if self._on_event is None:
+            return
+        try:
+            self._on_event(event)
+        except Exception:  # a broken progress bar must not break the request
+            log.exception("on_event callback failed")
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> MsxClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"MsxClient({self.base_url!r})"
+
+
+def _refuse_skip(params: dict[str, str] | None) -> None:
+    if params and any(key.lstrip("$").lower() == "skip" for key in params):
+        raise ValueError("MSX does not support $skip; follow @odata.nextLink instead")
+
+
+def _top(params: dict[str, str] | None) -> int | None:
+    for key, value in (params or {}).items():
+        if key.lstrip("$").lower() == "top":
+            return int(value)
+    return None
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
+
+
+def _path_of(url: str) -> str:
+    # For logs: the path without the query, which may hold names or emails.
+    return httpx.URL(url).path

@@ -1,0 +1,36 @@
+"""A list of results that remembers whether MSX may have held some back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+@dataclass(frozen=True)
+class Collection(Generic[T]):
+    """`items`, and `may_be_truncated` when the last page was full with no nextLink or
+    `$top` was reached: MSX may have more rows than it gave."""
+
+    items: list[T] = field(default_factory=list)
+    may_be_truncated: bool = False
+
+    @property
+    def rows(self) -> list[T]:
+        """The same list under the name raw Dataverse results are usually given."""
+        return self.items
+
+    def map(self, fn: Callable[[T], U]) -> Collection[U]:
+        return Collection([fn(item) for item in self.items], self.may_be_truncated)
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)

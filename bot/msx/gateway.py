@@ -1,0 +1,262 @@
+"""High-level MSX reads and writes, in the seller's types (bot/domain.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+import httpx
+
+from bot.config import Settings
+from bot.domain import Account, Identity, Milestone, Role, TaskDraft, TeamMember, Territory
+from bot.msx import mapping
+from bot.msx.auth import TokenProvider, token_provider_from_settings
+from bot.msx.client import MsxClient
+from bot.msx.collection import Collection
+from bot.msx.mapping import ACCOUNT_TEAM_TEMPLATE_ID, ROLE_QUALIFIER2, Assignment
+from bot.msx.odata import and_, any_guid, eq, guid, guid_eq, split_ids, startswith
+
+log = logging.getLogger(__name__)
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+T = TypeVar("T", bound=_HasId)
+
+USER_FIELDS = "systemuserid,fullname,internalemailaddress"
+ACCOUNT_FIELDS = "accountid,name,msp_mstopparentid,_territoryid_value"
+TERRITORY_FIELDS = "territoryid,name"
+TEAM_FIELDS = (
+    "_msp_accountid_value,msp_fullname,msp_qualifier2,msp_standardtitle,_msp_systemuserid_value"
+)
+MILESTONE_FIELDS = (
+    "msp_engagementmilestoneid,msp_name,msp_milestonestatus,msp_milestonenumber,"
+    "_msp_opportunityid_value,msp_monthlyuse,_msp_workloadlkid_value,msp_milestonedate,"
+    "_msp_parentaccount_value"
+)
+
+
+@dataclass(frozen=True)
+class TeamPage(Collection[TeamMember]):
+    """Team members from one request, plus the accounts seen in the raw rows, in order.
+
+    Rows are ordered by account, so when the page was cut short (`may_be_truncated`)
+    every account before the last one in `accounts_in_order` is complete.
+    """
+
+    accounts_in_order: list[str] = field(default_factory=list)
+
+
+class MsxGateway:
+    """MSX as the bot needs it. Field names and filters stay in here and in mapping.py."""
+
+    def __init__(
+        self,
+        client: MsxClient,
+        base_url: str | None = None,
+        *,
+        token_provider: TokenProvider | None = None,
+    ) -> None:
+        self.client = client
+        self.base_url = (base_url or client.base_url).rstrip("/")
+        # Closed with the gateway when the gateway made it (from_settings).
+        self._owned_tokens = token_provider
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        token_provider: TokenProvider | None = None,
+        **client_kwargs: Any,
+    ) -> MsxGateway:
+        owned = token_provider is None
+        tokens = token_provider or token_provider_from_settings(settings)
+        client = MsxClient(settings, tokens, transport=transport, **client_kwargs)
+        return cls(client, settings.msx_base_url, token_provider=tokens if owned else None)
+
+    # -- who am I ----------------------------------------------------------------------
+
+    async def whoami(self) -> str:
+        data = await self.client.get_json("WhoAmI")
+        return guid(str(data.get("UserId", "")))
+
+    async def user(self, user_id: str) -> Identity:
+        row = await self.client.get_json(f"systemusers({guid(user_id)})", {"$select": USER_FIELDS})
+        return mapping.identity(row, user_id)
+
+    async def user_by_email(self, email: str) -> Identity | None:
+        found = await self.client.get_collection(
+            "systemusers",
+            {"$select": USER_FIELDS, "$filter": eq("internalemailaddress", email.strip())},
+        )
+        return mapping.identity(found.items[0]) if found.items else None
+
+    async def users(self, ids: Iterable[str]) -> dict[str, Identity]:
+        rows = await self._by_ids("systemusers", "systemuserid", USER_FIELDS, ids)
+        people = (mapping.identity(row) for row in rows)
+        return {p.user_id: p for p in people if p.user_id}
+
+    # -- my accounts -------------------------------------------------------------------
+
+    async def my_assignments(self, user_id: str) -> Collection[Assignment]:
+        """My (account, role) alignments from msp_accountteams, relevant roles only."""
+        me = guid_eq("_msp_systemuserid_value", user_id)
+        select = "_msp_accountid_value,msp_qualifier2"
+        raw = await self.client.get_collection(
+            "msp_accountteams", {"$filter": me, "$select": select}
+        )
+        if not raw.may_be_truncated:
+            return Collection(_assignments(raw.items), False)
+        # Cut short: ask once per relevant role, so each answer is smaller than a page.
+        log.info("msp_accountteams may be truncated; re-querying per role")
+        parts = await asyncio.gather(
+            *(
+                self.client.get_collection(
+                    "msp_accountteams",
+                    {"$filter": and_(me, eq("msp_qualifier2", q2)), "$select": select},
+                )
+                for q2 in ROLE_QUALIFIER2.values()
+            )
+        )
+        rows = [row for part in parts for row in part.items]
+        return Collection(_assignments(rows), any(p.may_be_truncated for p in parts))
+
+    async def access_team_accounts(self, user_id: str) -> list[str]:
+        """Accounts whose account access team I am on (the post-2026 discovery path)."""
+        found = await self.client.get_collection(
+            f"systemusers({guid(user_id)})/teammembership_association",
+            {
+                "$select": "_regardingobjectid_value,teamid,name",
+                "$filter": and_(
+                    eq("teamtype", 1), guid_eq("_teamtemplateid_value", ACCOUNT_TEAM_TEMPLATE_ID)
+                ),
+            },
+        )
+        if found.may_be_truncated:
+            log.warning("Access-team list may be truncated (%d teams)", len(found.items))
+        ids = (mapping.access_team_account(row) for row in found.items)
+        return list(dict.fromkeys(i for i in ids if i))
+
+    async def accounts(self, ids: Iterable[str]) -> list[Account]:
+        rows = await self._by_ids("accounts", "accountid", ACCOUNT_FIELDS, ids)
+        return _unique_by_id(a for a in map(mapping.account, rows) if a)
+
+    async def territories(self, ids: Iterable[str]) -> list[Territory]:
+        rows = await self._by_ids("territories", "territoryid", TERRITORY_FIELDS, ids)
+        return _unique_by_id(t for t in map(mapping.territory, rows) if t)
+
+    # -- account details ---------------------------------------------------------------
+
+    async def team_members(self, account_ids: Iterable[str], role: Role | None = None) -> TeamPage:
+        """Sellers and SEs on these accounts, in ONE request; keep the batch small (the
+        guide: ~3 accounts) so it fits one 100-row page, which msp_accountteams never
+        pages past."""
+        ids = [guid(i) for i in dict.fromkeys(account_ids)]
+        if not ids:
+            return TeamPage([], False, [])
+        which = (
+            eq("msp_qualifier2", ROLE_QUALIFIER2[role])
+            if role is not None
+            else startswith("msp_qualifier2", "Cloud ")
+        )
+        raw = await self.client.get_collection(
+            "msp_accountteams",
+            {
+                "$filter": and_(
+                    any_guid("_msp_accountid_value", ids), eq("msp_qualifier1", "Corporate"), which
+                ),
+                "$select": TEAM_FIELDS,
+                # By account, so a cut page leaves only its last account incomplete.
+                "$orderby": "_msp_accountid_value",
+            },
+        )
+        # Truncation is judged on the raw rows (by the client), before mapping drops any;
+        # the accounts seen likewise come from the raw rows.
+        seen = (mapping.account_of_team_row(row) for row in raw.items)
+        accounts_in_order = list(dict.fromkeys(a for a in seen if a))
+        members = (mapping.team_member(row) for row in raw.items)
+        unique = {(m.account_id, m.user_id, m.role): m for m in members if m}
+        return TeamPage(list(unique.values()), raw.may_be_truncated, accounts_in_order)
+
+    async def milestones(self, account_ids: Iterable[str]) -> list[Milestone]:
+        ids = [guid(i) for i in dict.fromkeys(account_ids)]
+        if not ids:
+            return []
+
+        def params(chunk: list[str]) -> dict[str, str]:
+            return {
+                "$filter": any_guid("_msp_parentaccount_value", chunk),
+                "$select": MILESTONE_FIELDS,
+                "$orderby": "msp_name",
+            }
+
+        chunks = split_ids(ids, lambda c: self.client.url("msp_engagementmilestones", params(c)))
+        parts = await asyncio.gather(
+            *(self.client.get_collection("msp_engagementmilestones", params(c)) for c in chunks)
+        )
+        if any(p.may_be_truncated for p in parts):
+            log.warning("Milestone list may be truncated")
+        found = (mapping.milestone(row, self.base_url) for p in parts for row in p.items)
+        return _unique_by_id(m for m in found if m)
+
+    # -- writes ------------------------------------------------------------------------
+
+    async def create_task(self, draft: TaskDraft, owner_id: str) -> str:
+        """Log a task against a milestone; returns the new task's id."""
+        return await self.client.post("tasks", mapping.task_body(draft, owner_id))
+
+    # -- plumbing ----------------------------------------------------------------------
+
+    async def _by_ids(
+        self, entity_set: str, key: str, select: str, ids: Iterable[str]
+    ) -> list[dict[str, Any]]:
+        """Rows for many ids: chunks of one page each, under the URL limit, fetched
+        concurrently (the client's semaphore bounds them)."""
+        wanted = [guid(i) for i in ids]
+        if not wanted:
+            return []
+
+        def params(chunk: list[str]) -> dict[str, str]:
+            return {"$filter": any_guid(key, chunk), "$select": select}
+
+        chunks = split_ids(
+            wanted,
+            lambda c: self.client.url(entity_set, params(c)),
+            max_ids=self.client.page_size,
+        )
+        parts = await asyncio.gather(
+            *(self.client.get_collection(entity_set, params(c)) for c in chunks)
+        )
+        return [row for part in parts for row in part.items]
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+        close: Callable[[], Any] | None = getattr(self._owned_tokens, "aclose", None)
+        if close is not None:
+            await close()
+
+    async def __aenter__(self) -> MsxGateway:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+def _assignments(rows: Iterable[dict[str, Any]]) -> list[Assignment]:
+    found = (mapping.assignment(row) for row in rows)
+    return list(dict.fromkeys(a for a in found if a))
+
+
+def _unique_by_id(items: Iterable[T]) -> list[T]:
+    seen: dict[str, T] = {}
+    for item in items:
+        seen.setdefault(item.id, item)
+    return list(seen.values())
