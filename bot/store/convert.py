@@ -1,0 +1,151 @@
+"""Domain Snapshot <-> table rows. Pure functions; no database here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+
+from sqlmodel import SQLModel
+
+from bot.domain import (
+    Account,
+    DiscoveryPath,
+    Identity,
+    Milestone,
+    Role,
+    Snapshot,
+    TeamMember,
+)
+from bot.store.tables import AccountRow, MilestoneRow, SnapshotRow, TeamMemberRow
+
+
+def utc(value: dt.datetime) -> dt.datetime:
+    """The same instant in UTC. A naive time is refused: its zone would be a guess.
+
+    (SQLModel's datetime columns store UTC and hand back aware UTC datetimes; checking
+    here too fails a save before its transaction starts, with a plain message.)
+    """
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("the store keeps timezone-aware datetimes only")
+    return value.astimezone(dt.UTC)
+
+
+def email_key(email: str | None) -> str | None:
+    return email.strip().casefold() if email else None
+
+
+def to_rows(snapshot: Snapshot) -> list[SQLModel]:
+    uid = snapshot.user.user_id
+    rows: list[SQLModel] = [
+        SnapshotRow(
+            user_id=uid,
+            name=snapshot.user.name,
+            email=snapshot.user.email,
+            email_key=email_key(snapshot.user.email),
+            taken_at=utc(snapshot.taken_at),
+            discovery=snapshot.discovery.value,
+            gaps=json.dumps(list(snapshot.gaps), ensure_ascii=False),
+        )
+    ]
+    rows += [
+        AccountRow(
+            user_id=uid,
+            position=i,
+            account_id=a.id,
+            name=a.name,
+            tpid=a.tpid,
+            territory_id=a.territory_id,
+            territory=a.territory,
+            pod=a.pod,
+            my_roles=json.dumps([r.value for r in a.my_roles]),
+        )
+        for i, a in enumerate(snapshot.accounts)
+    ]
+    rows += [
+        TeamMemberRow(
+            user_id=uid,
+            position=i,
+            account_id=m.account_id,
+            member_id=m.user_id,
+            name=m.name,
+            role=m.role.value,
+            title=m.title,
+            email=m.email,
+        )
+        for i, m in enumerate(snapshot.team)
+    ]
+    rows += [
+        MilestoneRow(
+            user_id=uid,
+            position=i,
+            milestone_id=m.id,
+            account_id=m.account_id,
+            number=m.number,
+            name=m.name,
+            status=m.status,
+            workload=m.workload,
+            opportunity=m.opportunity,
+            monthly_use=m.monthly_use,
+            date=m.date,
+            url=m.url,
+        )
+        for i, m in enumerate(snapshot.milestones)
+    ]
+    return rows
+
+
+def identity_of(row: SnapshotRow) -> Identity:
+    return Identity(user_id=row.user_id, name=row.name, email=row.email)
+
+
+def from_rows(
+    meta: SnapshotRow,
+    accounts: Sequence[AccountRow],
+    team: Sequence[TeamMemberRow],
+    milestones: Sequence[MilestoneRow],
+) -> Snapshot:
+    return Snapshot(
+        user=identity_of(meta),
+        taken_at=meta.taken_at,
+        discovery=DiscoveryPath(meta.discovery),
+        gaps=tuple(json.loads(meta.gaps)),
+        accounts=tuple(
+            Account(
+                id=a.account_id,
+                name=a.name,
+                tpid=a.tpid,
+                territory_id=a.territory_id,
+                territory=a.territory,
+                pod=a.pod,
+                my_roles=tuple(Role(r) for r in json.loads(a.my_roles)),
+            )
+            for a in accounts
+        ),
+        team=tuple(
+            TeamMember(
+                account_id=m.account_id,
+                user_id=m.member_id,
+                name=m.name,
+                role=Role(m.role),
+                title=m.title,
+                email=m.email,
+            )
+            for m in team
+        ),
+        milestones=tuple(
+            Milestone(
+                id=m.milestone_id,
+                account_id=m.account_id,
+                number=m.number,
+                name=m.name,
+                status=m.status,
+                workload=m.workload,
+                opportunity=m.opportunity,
+                monthly_use=m.monthly_use,
+                date=m.date,
+                url=m.url,
+            )
+            for m in milestones
+        ),
+    )

@@ -1,0 +1,186 @@
+"""SnapshotStore: each user's latest Snapshot in SQLite, replaced whole or not at all."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from types import TracebackType
+
+from sqlalchemy import delete
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, col, select
+
+from bot.domain import Freshness, Identity, Snapshot
+from bot.store import schema
+from bot.store.convert import (
+    email_key,
+    from_rows,
+    identity_of,
+    to_rows,
+    utc,
+)
+from bot.store.engine import make_engine, reading, use_wal, writing, writing_conn
+from bot.store.errors import StoreError
+from bot.store.tables import (
+    CLEARED_ON_SAVE,
+    AccountRow,
+    FailureRow,
+    MilestoneRow,
+    SnapshotRow,
+    StateRow,
+    TeamMemberRow,
+)
+
+_PRIVATE = 0o600  # the file holds a person's book of business
+
+
+class SnapshotStore:
+    """Per-user snapshots, refresh failures and small state, in one SQLite file.
+
+    Calls are short and synchronous; one store may be shared by threads and coroutines.
+    """
+
+    def __init__(self, path: Path | str | None) -> None:
+        """Open (creating if missing) the database at `path`; None means in memory.
+
+        Raises StoreError, leaving the file as it was, when the file is not an msx-bot
+        database or was written by a newer msx-bot.
+        """
+        self.path = None if path is None or str(path) == ":memory:" else Path(path)
+        where = str(self.path) if self.path else ":memory:"
+        if self.path is not None:
+            _create_private(self.path)
+            schema.plan(schema.inspect_file(self.path), where)  # refuse before touching it
+        self._engine = make_engine(self.path)
+        try:
+            with writing_conn(self._engine) as conn:
+                schema.bring_up_to_date(conn, where)
+            if self.path is not None:
+                os.chmod(self.path, _PRIVATE)
+                use_wal(self._engine)
+        except SQLAlchemyError as exc:
+            self._engine.dispose()
+            reason = getattr(exc, "orig", None) or exc
+            raise StoreError(f"{where} cannot be opened ({reason})") from None
+        except BaseException:
+            self._engine.dispose()
+            raise
+
+    @classmethod
+    def in_memory(cls) -> SnapshotStore:
+        return cls(None)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> SnapshotStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # Snapshots
+
+    def save(self, snapshot: Snapshot) -> None:
+        """Replace the user's snapshot in one transaction, and forget their last failure."""
+        uid = snapshot.user.user_id
+        rows = to_rows(snapshot)  # before the transaction: a bad value fails here, harmlessly
+        with writing(self._engine) as session:
+            for table in CLEARED_ON_SAVE:
+                session.exec(delete(table).where(table.c.user_id == uid))
+            meta, *parts = rows
+            session.add(meta)
+            session.flush()  # the snapshot row first: the other rows' foreign keys need it
+            session.add_all(parts)
+
+    def load(self, user_id: str) -> Snapshot | None:
+        with reading(self._engine) as session:
+            meta = session.get(SnapshotRow, user_id)
+            return _load_rest(session, meta) if meta else None
+
+    def load_by_email(self, email: str) -> Snapshot | None:
+        """The snapshot whose user has this email, in any case (the newest, if several)."""
+        query = (
+            select(SnapshotRow)
+            .where(col(SnapshotRow.email_key) == email_key(email))
+            .order_by(col(SnapshotRow.taken_at).desc())
+            .limit(1)
+        )
+        with reading(self._engine) as session:
+            meta = session.exec(query).first()
+            return _load_rest(session, meta) if meta else None
+
+    def users(self) -> list[Identity]:
+        """Everyone with a snapshot, by user id."""
+        with reading(self._engine) as session:
+            rows = session.exec(select(SnapshotRow).order_by(col(SnapshotRow.user_id)))
+            return [identity_of(r) for r in rows]
+
+    # Failures and freshness
+
+    def record_failure(self, user_id: str, reason: str, at: dt.datetime) -> None:
+        """Note why a refresh failed; the snapshot itself is left as it was."""
+        row = FailureRow(user_id=user_id, at=utc(at), reason=reason)
+        with writing(self._engine) as session:
+            session.merge(row)
+
+    def last_failure(self, user_id: str) -> tuple[dt.datetime, str] | None:
+        with reading(self._engine) as session:
+            row = session.get(FailureRow, user_id)
+            return (row.at, row.reason) if row else None
+
+    def freshness(self, user_id: str) -> Freshness | None:
+        """When the snapshot was taken, and why it is stale if a refresh failed since."""
+        with reading(self._engine) as session:
+            meta = session.get(SnapshotRow, user_id)
+            if meta is None:
+                return None
+            failure = session.get(FailureRow, user_id)
+            stale = failure.reason if failure and failure.at > meta.taken_at else None
+            return Freshness(taken_at=meta.taken_at, stale_reason=stale)
+
+    # Small state
+
+    def get_state(self, user_id: str, key: str) -> str | None:
+        with reading(self._engine) as session:
+            row = session.get(StateRow, (user_id, key))
+            return row.value if row else None
+
+    def set_state(self, user_id: str, key: str, value: str) -> None:
+        with writing(self._engine) as session:
+            session.merge(StateRow(user_id=user_id, key=key, value=value))
+
+
+def _load_rest(session: Session, meta: SnapshotRow) -> Snapshot:
+    uid = meta.user_id
+    accounts = session.exec(
+        select(AccountRow).where(AccountRow.user_id == uid).order_by(col(AccountRow.position))
+    ).all()
+    team = session.exec(
+        select(TeamMemberRow)
+        .where(TeamMemberRow.user_id == uid)
+        .order_by(col(TeamMemberRow.position))
+    ).all()
+    milestones = session.exec(
+        select(MilestoneRow).where(MilestoneRow.user_id == uid).order_by(col(MilestoneRow.position))
+    ).all()
+    return from_rows(meta, accounts, team, milestones)
+
+
+def _create_private(path: Path) -> None:
+    """Create the folder and an empty owner-only file, so no data is ever written world-readable.
+
+    SQLite gives its -wal and -shm files the database file's permissions.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _PRIVATE)
+    except FileExistsError:
+        return
+    os.close(fd)
