@@ -6,9 +6,9 @@ records into these types once.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
-import datetime as dt
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -104,7 +104,7 @@ NEEDS_ATTENTION = frozenset({MilestoneStatus.AT_RISK.value, MilestoneStatus.BLOC
 
 
 def derive_pod(territory_name: str | None) -> str | None:
-    """"East.SMECC.MAA.0601" -> "East POD 06"; anything not of that shape -> None."""
+    """ "East.SMECC.MAA.0601" -> "East POD 06"; anything not of that shape -> None."""
     if not territory_name:
         return None
     parts = territory_name.split(".")

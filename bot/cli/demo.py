@@ -65,7 +65,7 @@ def _show(book: Book, console: Console) -> None:
             "Go on:\n"
             "  • msx-bot sandbox --port 8765   serve this sandbox over HTTP, then\n"
             "    MSX_BASE_URL=http://127.0.0.1:8765 MSX_ACCESS_TOKEN=sandbox msx-bot accounts\n"
-            "  • msx-bot run --sandbox          the Slack bot on this sandbox (Slack tokens needed)\n"
+            "  • msx-bot run --sandbox   the Slack bot on this sandbox (needs Slack tokens)\n"
             "  • az login, VPN, msx-bot doctor, msx-bot run   the real thing",
             title="Next",
         )
