@@ -1,0 +1,184 @@
+"""The `$filter` parser and evaluator, directly (HTTP-level quoting is in the API tests)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.sandbox.odata_filter import key_constraint, parse_filter, tokenize
+from bot.sandbox.schema import ENTITIES, ODataError
+
+TEAM = ENTITIES["msp_accountteams"]
+MS = ENTITIES["msp_engagementmilestones"]
+A1 = "11111111-2222-3333-4444-555555555555"
+A2 = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+
+COLUMNS = (
+    "msp_accountteamid",
+    "_msp_accountid_value",
+    "msp_qualifier1",
+    "msp_qualifier2",
+    "msp_fullname",
+    "msp_standardtitle",
+)
+ROWS: list[dict[str, Any]] = [
+    dict(zip(COLUMNS, values, strict=True))
+    for values in (
+        ("1", A1, "Corporate", "Cloud & AI", "Siobhán O'Neill", "Specialists IC"),
+        ("2", A1, "Area", "Cloud & AI Data", "Zoë Xu", "Lead"),
+        ("3", A2, "Corporate", "Modern Work", "100% & #1 + more", None),
+        ("4", A2, "Corporate", None, "Nobody", "Specialists IC"),
+    )
+]
+GUIDE = "msp_qualifier1 eq 'Corporate' and startswith(msp_qualifier2,'Cloud ')"
+
+
+def ids(text: str, rows: list[dict[str, Any]] = ROWS) -> list[str]:
+    node = parse_filter(text, TEAM)
+    return [r["msp_accountteamid"] for r in rows if node.eval(r)]
+
+
+def err(text: str, entity: Any = TEAM) -> str:
+    with pytest.raises(ODataError) as info:
+        parse_filter(text, entity)
+    assert info.value.status == 400
+    return info.value.message
+
+
+def test_guide_filter_for_account_team() -> None:
+    f = f"_msp_accountid_value eq {A1} and {GUIDE}"
+    assert ids(f) == ["1"]
+
+
+def test_string_comparison_is_case_insensitive() -> None:
+    assert ids("msp_qualifier1 eq 'CORPORATE'") == ["1", "3", "4"]
+    assert ids("startswith(msp_qualifier2,'cloud ')") == ["1", "2"]
+    assert ids("contains(msp_fullname,'ZOË')") == ["2"]
+    assert ids("endswith(msp_standardtitle,'ic')") == ["1", "4"]
+
+
+def test_guid_comparison_ignores_case() -> None:
+    assert ids(f"_msp_accountid_value eq {A2.upper()}") == ["3", "4"]
+
+
+def test_doubled_apostrophe_is_one_apostrophe() -> None:
+    assert ids("msp_fullname eq 'Siobhán O''Neill'") == ["1"]
+    assert tokenize("'it''s'")[0].value == "it's"
+    assert ids("msp_fullname eq '100% & #1 + more'") == ["3"]
+
+
+def test_precedence_and_binds_tighter_than_or() -> None:
+    # a or b and c == a or (b and c)
+    text = (
+        "msp_qualifier1 eq 'Area' or msp_qualifier1 eq 'Corporate'"
+        " and msp_qualifier2 eq 'Modern Work'"
+    )
+    assert ids(text) == ["2", "3"]
+    either = "(msp_qualifier1 eq 'Area' or msp_qualifier1 eq 'Corporate')"
+    assert ids(f"{either} and _msp_accountid_value eq {A1}") == ["1", "2"]
+
+
+def test_not_and_ne_and_null() -> None:
+    # Two-valued logic: a function on null is false, so `not` of it is true.
+    assert ids("not startswith(msp_qualifier2,'Cloud')") == ["3", "4"]
+    assert ids("msp_qualifier2 eq null") == ["4"]
+    assert ids("msp_qualifier2 ne null and msp_qualifier1 ne 'Area'") == ["1", "3"]
+
+
+def test_in_function() -> None:
+    text = (
+        f"Microsoft.Dynamics.CRM.In(PropertyName='_msp_accountid_value',PropertyValues=[\"{A2}\"])"
+    )
+    assert ids(text) == ["3", "4"]
+    text = (
+        "Microsoft.Dynamics.CRM.In(PropertyName='msp_qualifier2',"
+        'PropertyValues=["cloud & ai","MODERN WORK"])'
+    )
+    assert ids(text) == ["1", "3"]
+    assert "msp_nope" in err(
+        "Microsoft.Dynamics.CRM.In(PropertyName='msp_nope',PropertyValues=[\"a\"])"
+    )
+    assert "not a valid Guid" in err(
+        "Microsoft.Dynamics.CRM.In(PropertyName='_msp_accountid_value',PropertyValues=[\"x\"])"
+    )
+
+
+def test_numbers_decimals_and_dates() -> None:
+    cols = (
+        "msp_engagementmilestoneid",
+        "msp_milestonestatus",
+        "msp_monthlyuse",
+        "msp_milestonedate",
+        "createdon",
+    )
+    rows: list[dict[str, Any]] = [
+        dict(
+            zip(cols, ("a", 861980001, 1500.5, "2026-03-01", "2025-08-01T10:00:00Z"), strict=True)
+        ),
+        dict(zip(cols, ("b", 861980000, None, None, "2025-12-01T10:00:00Z"), strict=True)),
+    ]
+
+    def m(text: str) -> list[str]:
+        node = parse_filter(text, MS)
+        return [r["msp_engagementmilestoneid"] for r in rows if node.eval(r)]
+
+    assert m("msp_milestonestatus eq 861980001") == ["a"]
+    assert m("msp_monthlyuse gt 1000.25") == ["a"]
+    assert m("msp_monthlyuse le 1000") == []  # null never orders
+    assert m("msp_milestonedate lt 2026-06-30") == ["a"]
+    assert m("createdon ge 2025-11-01T00:00:00Z") == ["b"]
+    assert m("createdon ge 2025-11-01") == ["b"]
+
+
+def test_unknown_property() -> None:
+    assert err("msp_nope eq 'x'") == (
+        "Could not find a property named 'msp_nope' on type "
+        "'Microsoft.Dynamics.CRM.msp_accountteam'."
+    )
+    assert "msp_nope" in err("startswith(msp_nope,'x')")
+
+
+def test_quoted_guid_is_a_type_error() -> None:
+    assert err(f"_msp_accountid_value eq '{A1}'") == (
+        "A binary operator with incompatible types was detected. Found operand types "
+        "'Edm.Guid' and 'Edm.String' for operator kind 'Equal'."
+    )
+    assert "'Edm.Int32' and 'Edm.String'" in err("msp_milestonestatus eq 'At Risk'", MS)
+    assert "'NotEqual'" in err("msp_qualifier1 ne 5")
+
+
+def test_unterminated_literal_reports_position() -> None:
+    text = "msp_qualifier1 eq 'Corporate"
+    assert err(text) == f"There is an unterminated literal at position {len(text)} in '{text}'."
+    # An unescaped apostrophe leaves the last quote open.
+    assert "unterminated literal" in err("msp_fullname eq 'O'Neill'")
+
+
+def test_syntax_errors() -> None:
+    for bad in (
+        "",
+        "msp_qualifier1 eq",
+        "(msp_qualifier1 eq 'a'",
+        "msp_qualifier1 eq 'a' and",
+        "msp_qualifier1 EQ 'a'",  # operators are lower case
+        "msp_qualifier1 eq 'a' msp_qualifier2 eq 'b'",
+        "msp_qualifier1 eq 'a' ; drop",
+    ):
+        err(bad)
+    assert "unknown function" in err("StartsWith(msp_qualifier2,'Cloud')")
+    assert "single boolean" in err("msp_qualifier1")
+    assert "No function signature" in err(f"startswith(_msp_accountid_value,'{A1[:4]}')")
+
+
+def test_key_constraint_finds_pinned_guids() -> None:
+    node = parse_filter(
+        f"(_msp_accountid_value eq {A1} or _msp_accountid_value eq {A2}) and {GUIDE}",
+        TEAM,
+    )
+    assert key_constraint(node) == ("_msp_accountid_value", {A1, A2})
+    assert (
+        key_constraint(parse_filter(f"_msp_accountid_value eq {A1} or msp_qualifier1 eq 'x'", TEAM))
+        is None
+    )
+    assert key_constraint(parse_filter(f"not (_msp_accountid_value eq {A1})", TEAM)) is None
