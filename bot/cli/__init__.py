@@ -202,3 +202,23 @@ def main() -> None:
     # azure-identity logs every failed token attempt; we say it once, with the fix.
     logging.getLogger("azure").setLevel(logging.ERROR)
     app()
+
+
+@app.command()
+def run(
+    sandbox: Annotated[
+        bool, typer.Option("--sandbox", help="Use the embedded MSX sandbox instead of MSX.")
+    ] = False,
+) -> None:
+    """Run the Slack bot (Socket Mode) until Ctrl-C."""
+    from bot.slack.runner import serve
+
+    logging.getLogger().setLevel(logging.INFO)
+    try:
+        asyncio.run(serve(Settings(), sandbox=sandbox))
+    except Exception as exc:
+        message = getattr(exc, "user_message", None)
+        if message is None:
+            raise
+        err.print(f"[red]✗[/] {message}", highlight=False)
+        raise typer.Exit(1) from None

@@ -12,7 +12,9 @@ import logging
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -288,12 +290,13 @@ class MsxClient:
 
     def _emit(self, event: MsxEvent) -> None:
         log.info("%s", event.message)
-        if self._on_event is None:
-            return
-        try:
-            self._on_event(event)
-        except Exception:  # a broken progress bar must not break the request
-            log.exception("on_event callback failed")
+        for listener in (self._on_event, _listener.get()):
+            if listener is None:
+                continue
+            try:
+                listener(event)
+            except Exception:  # a broken progress bar must not break the request
+                log.exception("on_event callback failed")
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -340,3 +343,17 @@ def _retry_after(value: str | None) -> float | None:
 def _path_of(url: str) -> str:
     # For logs: the path without the query, which may hold names or emails.
     return httpx.URL(url).path
+
+
+# One client serves concurrent refreshes for different people: each hears its own waits.
+_listener: ContextVar[Callable[[MsxEvent], None] | None] = ContextVar("msx_listener", default=None)
+
+
+@contextmanager
+def listening(callback: Callable[[MsxEvent], None]) -> Iterator[None]:
+    """Send the retry and throttling events of requests made in this context to `callback`."""
+    token = _listener.set(callback)
+    try:
+        yield
+    finally:
+        _listener.reset(token)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.domain import Freshness, Snapshot
+from bot.domain import Freshness, Identity, Snapshot
 from bot.msx.gateway import MsxGateway
 from bot.store import SnapshotStore
 from bot.workflows.refresh import ProgressFn, RefreshResult, refresh
@@ -54,7 +54,9 @@ async def refresh_book(
     email: str | None = None,
     progress: ProgressFn | None = None,
 ) -> Book:
-    result = await refresh(gateway, store, email=email, progress=progress)
+    previous = cached_book(store, email=email)
+    hint = previous.snapshot.user.user_id if previous else None
+    result = await refresh(gateway, store, email=email, progress=progress, user_hint=hint)
     if email is None:
         store.set_state("", OWNER_KEY, result.snapshot.user.user_id)
     return Book(
@@ -62,3 +64,16 @@ async def refresh_book(
         freshness=Freshness(taken_at=result.snapshot.taken_at),
         refresh=result,
     )
+
+
+def known_owner(store: SnapshotStore) -> Identity | None:
+    """The owner as the snapshot last saw them: enough to answer while MSX is away."""
+    book = cached_book(store)
+    return book.snapshot.user if book else None
+
+
+async def identify_owner(gateway: MsxGateway, store: SnapshotStore) -> Identity:
+    """Ask MSX who is signed in, and remember it as the owner."""
+    me = await gateway.user(await gateway.whoami())
+    store.set_state("", OWNER_KEY, me.user_id)
+    return me

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from bot.domain import (
     Account,
     DiscoveryPath,
-    Identity,
     Milestone,
     Role,
     Snapshot,
     SnapshotDiff,
     TeamMember,
 )
+from bot.msx.client import MsxEvent, listening
 from bot.msx.gateway import MsxGateway
 from bot.store import SnapshotStore
 from bot.workflows.diff import diff_snapshots
@@ -38,6 +38,8 @@ class Progress:
     stage: str
     done: int = 0
     total: int | None = None
+    # A passing wait, e.g. "MSX is throttling us; retrying in 20 s".
+    note: str = ""
 
 
 ProgressFn = Callable[[Progress], None]
@@ -79,50 +81,62 @@ async def refresh(
     *,
     email: str | None = None,
     progress: ProgressFn | None = None,
+    user_hint: str | None = None,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
 ) -> RefreshResult:
     """Import the signed-in user's book (or, given `email`, that MSX user's) and save it.
 
-    On failure the previous snapshot is untouched, the failure is recorded against it,
-    and the exception propagates for the caller to explain.
+    On failure the previous snapshot is untouched, the failure is recorded against it
+    (`user_hint` names it when MSX cannot even say who I am), and the exception
+    propagates for the caller to explain.
     """
     started = now()
-    known_id: str | None = None
+    known_id = user_hint
+    last = Progress("Starting")
+
+    def report(event: Progress) -> None:
+        nonlocal last
+        last = event
+        if progress:
+            progress(event)
+
+    def waiting(event: MsxEvent) -> None:
+        report(Progress(last.stage, last.done, last.total, note=event.message))
+
     try:
-        _say(progress, "Signing in")
-        me_id = await gateway.whoami()
-        if email is None:
-            known_id = me_id
-            identity_task = asyncio.ensure_future(gateway.user(me_id))
-            user_id = me_id
-        else:
-            found = await gateway.user_by_email(email)
-            if found is None:
-                raise UnknownUser(email)
-            known_id = user_id = found.user_id
-            identity_task = asyncio.ensure_future(_done(found))
+        with listening(waiting):
+            report(Progress("Signing in"))
+            if email is None:
+                known_id = user_id = await gateway.whoami()
+                report(Progress("Finding my accounts"))
+                identity, (my_roles, discovery) = await asyncio.gather(
+                    gateway.user(user_id), _discover(gateway, user_id)
+                )
+            else:
+                found = await gateway.user_by_email(email)
+                if found is None:
+                    raise UnknownUser(email)
+                identity, known_id, user_id = found, found.user_id, found.user_id
+                report(Progress("Finding my accounts"))
+                my_roles, discovery = await _discover(gateway, user_id)
+            account_ids = list(my_roles)
+            result = await _import(gateway, user_id, account_ids, my_roles, report)
+            accounts, team, milestones, gaps, team_requests = result
+            if discovery is DiscoveryPath.ACCESS_TEAMS:
+                accounts = _roles_from_team(accounts, team, user_id)
 
-        _say(progress, "Finding my accounts")
-        my_roles, discovery = await _discover(gateway, user_id)
-        account_ids = list(my_roles)
-        result = await _import(gateway, user_id, account_ids, my_roles, progress)
-        identity = await identity_task
-        accounts, team, milestones, gaps, team_requests = result
-        if discovery is DiscoveryPath.ACCESS_TEAMS:
-            accounts = _roles_from_team(accounts, team, user_id)
-
-        snapshot = Snapshot(
-            user=identity,
-            taken_at=now(),
-            discovery=discovery,
-            accounts=tuple(accounts),
-            team=tuple(team),
-            milestones=tuple(milestones),
-            gaps=tuple(gaps),
-        )
-        _say(progress, "Saving")
-        previous = store.load(user_id)
-        store.save(snapshot)
+            snapshot = Snapshot(
+                user=identity,
+                taken_at=now(),
+                discovery=discovery,
+                accounts=tuple(accounts),
+                team=tuple(team),
+                milestones=tuple(milestones),
+                gaps=tuple(gaps),
+            )
+            report(Progress("Saving"))
+            previous = store.load(user_id)
+            store.save(snapshot)
     except BaseException as exc:
         if known_id is not None:
             store.record_failure(known_id, _reason(exc), now())
@@ -157,11 +171,10 @@ async def _import(
     user_id: str,
     account_ids: list[str],
     my_roles: dict[str, list[Role]],
-    progress: ProgressFn | None,
+    progress: ProgressFn,
 ) -> tuple[list[Account], list[TeamMember], list[Milestone], list[str], int]:
     counter = _Counter(total=len(account_ids) * 2, stage="Teams and milestones", progress=progress)
-    if progress:
-        progress(Progress(counter.stage, 0, counter.total))
+    progress(Progress(counter.stage, 0, counter.total))
 
     async def accounts_with_territories() -> list[Account]:
         accounts = await gateway.accounts(account_ids)
@@ -234,12 +247,3 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt):
         return "Refresh interrupted before it finished"
     return getattr(exc, "user_message", None) or f"Refresh failed: {type(exc).__name__}"
-
-
-def _say(progress: ProgressFn | None, stage: str) -> None:
-    if progress:
-        progress(Progress(stage))
-
-
-async def _done(value: Identity) -> Identity:
-    return value
