@@ -1,0 +1,26 @@
+"""The Bolt app: one gate in front of every entry point, listeners registered in one place."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.deps import BotDeps
+from bot.slack.listeners import actions, command, events
+from bot.slack.listeners.gate import make_gate
+
+
+def build_app(deps: BotDeps, client: AsyncWebClient) -> AsyncApp:
+    app = AsyncApp(
+        client=client,
+        # Socket Mode needs no request signatures; the websocket is authenticated.
+        request_verification_enabled=False,
+        logger=logging.getLogger("bot.slack.bolt"),
+    )
+    app.use(make_gate(deps))
+    command.register(app, deps)
+    actions.register(app, deps)
+    events.register(app, deps)
+    return app

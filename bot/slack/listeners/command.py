@@ -1,0 +1,63 @@
+"""`/msx`: parse, ack, answer from the snapshot (importing first on first use)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
+from bot.slack import blocks as bk
+from bot.slack.commands import parse
+from bot.slack.deps import BotDeps
+from bot.slack.refreshing import ProgressMessage
+from bot.slack.replies import Reply, error_reply, render_query, render_view
+
+log = logging.getLogger(__name__)
+
+
+def sender(respond: AsyncRespond) -> Any:
+    async def send(reply: Reply) -> None:
+        await respond(
+            text=reply.text,
+            blocks=reply.blocks,
+            response_type="ephemeral",
+            replace_original=True,
+        )
+
+    return send
+
+
+def register(app: AsyncApp, deps: BotDeps) -> None:
+    @app.command("/msx")
+    async def msx(
+        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
+        await ack()
+        person = context["person"]
+        cmd = parse(command.get("text"))
+        message = ProgressMessage(sender(respond))
+        try:
+            if cmd.name == "help":
+                await message.finish(Reply("MSX bot help", bk.help_blocks()))
+            elif cmd.name == "unknown":
+                blocks = bk.help_blocks(suggestion=cmd.suggestion, unknown=cmd.typed)
+                await message.finish(Reply("Unknown command", blocks))
+            elif cmd.name == "refresh":
+                await deps.refresher.refresh(person, message)
+            else:
+                book = await deps.book(person, message)
+                if book is None:
+                    return  # the message already says why
+                now = deps.clock()
+                if cmd.name == "accounts":
+                    reply = await render_view(book, bk.VIEW_ACCOUNTS, None, 0, deps.directory, now)
+                else:
+                    reply = await render_query(book, cmd.name, cmd.query, deps.directory, now)
+                await message.finish(reply)
+        except Exception:
+            log.exception("/msx %s failed", cmd.name)
+            await message.finish(error_reply("Something went wrong; the bot's log says what."))

@@ -1,0 +1,59 @@
+"""The global middleware in front of every entry point: strangers get nothing, and a
+redelivered event is not handled twice."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.response import BoltResponse
+
+from bot.slack import blocks as bk
+from bot.slack.deps import BotDeps
+
+log = logging.getLogger(__name__)
+
+SEEN_EVENTS = 1000
+
+
+def make_gate(deps: BotDeps) -> Callable[..., Awaitable[BoltResponse | None]]:
+    seen: OrderedDict[str, None] = OrderedDict()
+    replies: set[asyncio.Future[Any]] = set()
+
+    async def gate(
+        body: dict[str, Any], context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
+    ) -> BoltResponse | None:
+        event_id = body.get("event_id")
+        if event_id:
+            # Slack redelivers events it thinks were lost: the first delivery was handled.
+            if event_id in seen:
+                log.info("ignoring redelivered event %s", event_id)
+                return BoltResponse(status=200, body="")
+            seen[event_id] = None
+            if len(seen) > SEEN_EVENTS:
+                seen.popitem(last=False)
+
+        user_id = context.user_id
+        person = await deps.access.person(user_id) if user_id else None
+        if person is None:
+            log.info("refused Slack user %s", user_id)
+            if context.respond is not None:
+                # Sent beside the ack (the empty 200 below), so the ack is never held up.
+                reply = context.respond(
+                    text="This bot is private.",
+                    blocks=bk.refusal_blocks(deps.access.owner_name),
+                    response_type="ephemeral",
+                )
+                task = asyncio.ensure_future(reply)
+                replies.add(task)
+                task.add_done_callback(replies.discard)
+            return BoltResponse(status=200, body="")
+        context["person"] = person
+        await next()
+        return None
+
+    return gate

@@ -1,0 +1,116 @@
+"""`msx-bot run`: the bot over Socket Mode until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import httpx
+from pydantic import SecretStr
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.msx.errors import MsxProblem
+from bot.runtime import Runtime
+from bot.slack.access import Access
+from bot.slack.app import build_app
+from bot.slack.deps import BotDeps
+from bot.slack.directory import SlackDirectory
+from bot.slack.refreshing import Refresher
+from bot.workflows.book import identify_owner, known_owner
+
+log = logging.getLogger(__name__)
+
+SANDBOX_URL = "https://msx-sandbox.invalid"
+OWNER_TIMEOUT_S = 30.0
+
+
+class MissingSlackTokens(Exception):
+    user_message = "Set SLACK_BOT_TOKEN (xoxb-) and SLACK_APP_TOKEN (xapp-): see README, Slack."
+
+
+def slack_client(settings: Settings, token: SecretStr) -> AsyncWebClient:
+    return AsyncWebClient(
+        token=token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+        ],
+    )
+
+
+def sandbox_settings(settings: Settings) -> Settings:
+    """The same settings, pointed at the embedded sandbox and a database of its own."""
+    return settings.model_copy(
+        update={
+            "msx_base_url": SANDBOX_URL,
+            "msx_access_token": SecretStr("sandbox"),
+            "msx_bot_db": settings.msx_bot_db.with_name("msx-bot-sandbox.db"),
+        }
+    )
+
+
+def build_deps(runtime: Runtime, client: AsyncWebClient, *, shared_book: bool = False) -> BotDeps:
+    access = Access(
+        client,
+        allowed=runtime.settings.msx_bot_allowed_users,
+        owner=known_owner(runtime.store),
+        shared_book=shared_book,
+    )
+    return BotDeps(runtime, access, SlackDirectory(client), Refresher(runtime))
+
+
+async def learn_owner(deps: BotDeps) -> None:
+    """Who owns the bot, from MSX; until it answers, the last snapshot's owner stands."""
+    try:
+        owner = await asyncio.wait_for(
+            identify_owner(deps.runtime.gateway, deps.runtime.store), OWNER_TIMEOUT_S
+        )
+    except (MsxProblem, TimeoutError) as exc:
+        reason = getattr(exc, "user_message", "MSX did not answer in time")
+        log.warning("could not ask MSX who the owner is: %s", reason)
+        return
+    deps.access.owner = owner
+    log.info("owner: %s", owner.name)
+
+
+async def serve(settings: Settings, *, sandbox: bool = False) -> None:
+    bot_token, app_token = settings.slack_bot_token, settings.slack_app_token
+    if bot_token is None or app_token is None:
+        raise MissingSlackTokens()
+    transport: httpx.AsyncBaseTransport | None = None
+    if sandbox:
+        from bot.sandbox import SandboxMsx, build_dataset
+
+        settings = sandbox_settings(settings)
+        transport = SandboxMsx(build_dataset()).transport()
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    async with Runtime.open(settings, transport=transport) as runtime:
+        client = slack_client(settings, bot_token)
+        deps = build_deps(runtime, client, shared_book=sandbox)
+        handler = AsyncSocketModeHandler(
+            build_app(deps, client),
+            app_token.get_secret_value(),
+            web_client=slack_client(settings, app_token),
+        )
+        owner_task = asyncio.create_task(learn_owner(deps))
+        await handler.connect_async()
+        log.info("connected to Slack in Socket Mode%s", " (MSX sandbox)" if sandbox else "")
+        try:
+            await stop.wait()
+        finally:
+            log.info("shutting down")
+            owner_task.cancel()
+            await handler.close_async()
