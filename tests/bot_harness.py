@@ -1,0 +1,122 @@
+"""The real bot (Bolt app, Socket Mode handler) wired to the Slack double and the sandbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import SecretStr
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_double import SlackDouble
+
+from bot.config import Settings
+from bot.runtime import Runtime
+from bot.sandbox import SandboxMsx
+from bot.slack.app import build_app
+from bot.slack.deps import BotDeps
+from bot.slack.runner import build_deps, learn_owner, slack_client
+
+OWNER = "UOWNER"
+COLLEAGUE = "UCOLLEAGUE"
+STRANGER = "USTRANGER"
+
+
+@dataclass
+class Harness:
+    slack: SlackDouble
+    sandbox: SandboxMsx
+    runtime: Runtime
+    deps: BotDeps
+    handler: AsyncSocketModeHandler
+
+    async def command(self, user: str, text: str, channel: str = "C1") -> dict:
+        """Send `/msx <text>`, wait for the ack and the final reply; return the reply JSON."""
+        before = len(self.slack.responses)
+        env = await self.slack.send_slash_command(user, "/msx", text, channel_id=channel)
+        await self.slack.wait_ack(env)
+        return await self.wait_reply(before)
+
+    async def wait_reply(self, before: int, *, final: bool = True) -> dict:
+        def done() -> dict | None:
+            new = [body for _, body in self.slack.responses[before:]]
+            if not new:
+                return None
+            last = new[-1]
+            text = str(last.get("blocks") or last.get("text"))
+            if final and "Refreshing" in text and ":arrows_counterclockwise:" in text:
+                return None  # a progress line: the answer is still to come
+            if final and "Refreshing from MSX" in text:
+                return None
+            return last
+
+        return await self.slack.wait_for(done, timeout=10)
+
+
+def texts(reply: dict) -> str:
+    """Every text a person can read in a reply, in one string."""
+    out: list[str] = [reply.get("text") or ""]
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "text" and isinstance(value, str):
+                    out.append(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(reply.get("blocks") or [])
+    return "\n".join(out)
+
+
+@asynccontextmanager
+async def running_bot(
+    tmp_path: Path,
+    *,
+    sandbox: SandboxMsx | None = None,
+    allowed: tuple[str, ...] = (COLLEAGUE,),
+    transport_from_server: bool = False,
+) -> AsyncIterator[Harness]:
+    sandbox = sandbox or SandboxMsx()
+    data = sandbox.dataset
+    async with SlackDouble(bot_token="xoxb-test", app_token="xapp-test") as slack:
+        slack.add_user(OWNER, "avery", data.me.email, real_name=data.me.name)
+        colleague = data.colleagues[0]
+        slack.add_user(COLLEAGUE, "jordan", colleague.email, real_name=colleague.name)
+        slack.add_user(STRANGER, "mallory", "mallory@example.com", real_name="Mallory")
+        server = await sandbox.serve() if transport_from_server else None
+        settings = Settings(
+            msx_base_url=server.url if server else "https://msx.sandbox.test",
+            msx_access_token=SecretStr("sandbox"),
+            msx_bot_db=tmp_path / "bot.db",
+            slack_bot_token=SecretStr("xoxb-test"),
+            slack_app_token=SecretStr("xapp-test"),
+            slack_api_url=slack.api_url,
+            msx_bot_allowed_users=allowed,
+        )
+        transport = None if server else sandbox.transport()
+        runtime = Runtime.open(settings, transport=transport)
+        client = slack_client(settings, SecretStr("xoxb-test"))
+        deps = build_deps(runtime, client)
+        await learn_owner(deps)
+        handler = AsyncSocketModeHandler(
+            build_app(deps, client), "xapp-test", web_client=slack_client(settings, SecretStr("xapp-test"))
+        )
+        await handler.connect_async()
+        await slack.wait_connected()
+        try:
+            yield Harness(slack, sandbox, runtime, deps, handler)
+        finally:
+            await handler.close_async()
+            await runtime.aclose()
+            if server:
+                await server.close()
+
+
+def utc(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=dt.UTC)
