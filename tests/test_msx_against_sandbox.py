@@ -1,0 +1,212 @@
+"""The gateway's retry and error paths against the sandbox's faults (respx covers the rest)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from bot.domain import Role, TaskDraft
+from bot.msx.client import MsxClient, MsxEvent, RetryPolicy
+from bot.msx.errors import MsxError, MsxUnreachable, OffVpn, Throttled, TokenRejected
+from bot.msx.gateway import MsxGateway
+from bot.sandbox import SandboxMsx
+
+BASE = "https://msx.sandbox.test"
+
+
+class RotatingToken:
+    """Hands out a new token on every forced refresh, as the Azure CLI does after expiry."""
+
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens = tokens
+        self.index = 0
+        self.refreshes = 0
+
+    async def token(self, *, force_refresh: bool = False) -> str:
+        if force_refresh:
+            self.refreshes += 1
+            self.index = min(self.index + 1, len(self.tokens) - 1)
+        return self.tokens[self.index]
+
+
+class Waits:
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.seconds.append(seconds)
+
+
+@pytest.fixture
+def sb() -> SandboxMsx:
+    return SandboxMsx()
+
+
+@pytest.fixture
+def waits() -> Waits:
+    return Waits()
+
+
+@pytest.fixture
+async def gw(sb: SandboxMsx, waits: Waits) -> AsyncIterator[MsxGateway]:
+    client = MsxClient(BASE, RotatingToken(["sandbox"]), transport=sb.transport(), sleep=waits)
+    async with MsxGateway(client, BASE) as gateway:
+        yield gateway
+
+
+async def test_a_throttled_request_waits_retry_after_then_succeeds(
+    sb: SandboxMsx, waits: Waits
+) -> None:
+    events: list[MsxEvent] = []
+    client = MsxClient(
+        BASE,
+        RotatingToken(["sandbox"]),
+        transport=sb.transport(),
+        sleep=waits,
+        on_event=events.append,
+    )
+    sb.faults.throttle(n=2, retry_after=7)
+    async with MsxGateway(client, BASE) as gw:
+        assert await gw.whoami() == sb.dataset.me.user_id
+    assert waits.seconds == [7, 7]
+    assert [e.message for e in events] == ["MSX is throttling us; retrying in 7 s"] * 2
+
+
+async def test_throttling_beyond_the_budget_is_reported_not_retried_forever(
+    sb: SandboxMsx, waits: Waits
+) -> None:
+    client = MsxClient(
+        BASE,
+        RotatingToken(["sandbox"]),
+        transport=sb.transport(),
+        sleep=waits,
+        retry=RetryPolicy(throttle_budget=30),
+    )
+    sb.faults.throttle(n=10, retry_after=20)
+    async with MsxGateway(client, BASE) as gw:
+        with pytest.raises(Throttled) as caught:
+            await gw.whoami()
+    assert sum(waits.seconds) <= 30
+    assert "throttl" in caught.value.user_message.lower()
+
+
+async def test_401_after_a_token_change_is_retried_once_with_a_fresh_token(sb: SandboxMsx) -> None:
+    # The guide's gotcha: the first request with a renewed (valid) token may get a 401.
+    sb.tokens = ("old", "new")
+    tokens = RotatingToken(["old", "new"])
+    client = MsxClient(BASE, tokens, transport=sb.transport())
+    async with MsxGateway(client, BASE) as gw:
+        await gw.whoami()  # MSX has seen "old"
+        tokens.index = 1  # the cached token was renewed before it expired
+        sb.faults.reject_first_after_token_change()
+        assert await gw.whoami() == sb.dataset.me.user_id
+    assert tokens.refreshes == 1
+
+
+async def test_a_token_msx_keeps_refusing_says_how_to_sign_in(sb: SandboxMsx) -> None:
+    sb.tokens = ("something-else",)
+    client = MsxClient(BASE, RotatingToken(["stale", "still-stale"]), transport=sb.transport())
+    async with MsxGateway(client, BASE) as gw:
+        with pytest.raises(TokenRejected) as caught:
+            await gw.whoami()
+    assert "still-stale" not in repr(caught.value) and "still-stale" not in str(caught.value)
+
+
+async def test_off_vpn_is_reported_at_once_without_a_token_refresh(sb: SandboxMsx) -> None:
+    tokens = RotatingToken(["sandbox"])
+    client = MsxClient(BASE, tokens, transport=sb.transport())
+    sb.faults.off_vpn = True
+    async with MsxGateway(client, BASE) as gw:
+        with pytest.raises(OffVpn) as caught:
+            await gw.whoami()
+    assert tokens.refreshes == 0
+    assert sb.stats.requests == 1
+    assert "VPN" in caught.value.user_message
+
+
+async def test_5xx_and_dropped_connections_are_retried(gw: MsxGateway, sb: SandboxMsx) -> None:
+    sb.faults.server_error(n=2, status=503)
+    assert await gw.whoami() == sb.dataset.me.user_id
+    sb.faults.drop(n=2, kind="reset")
+    assert await gw.whoami() == sb.dataset.me.user_id
+
+
+async def test_msx_gone_for_good_says_connect_the_vpn(gw: MsxGateway, sb: SandboxMsx) -> None:
+    sb.faults.fail_after(0)
+    with pytest.raises(MsxUnreachable) as caught:
+        await gw.whoami()
+    assert "VPN" in caught.value.user_message
+
+
+async def test_a_hanging_msx_times_out_into_unreachable(sb: SandboxMsx) -> None:
+    server = await sb.serve()
+    try:
+        client = MsxClient(
+            server.url,
+            RotatingToken(["sandbox"]),
+            timeout=httpx.Timeout(0.2),
+            retry=RetryPolicy(max_attempts=2, backoff_base=0.01, backoff_cap=0.01),
+        )
+        sb.faults.hang = True
+        async with MsxGateway(client, server.url) as gw:
+            with pytest.raises(MsxUnreachable):
+                await gw.whoami()
+    finally:
+        sb.faults.release()
+        await server.close()
+
+
+async def test_dataverse_errors_carry_code_and_message(gw: MsxGateway) -> None:
+    with pytest.raises(MsxError) as caught:
+        await gw.client.get_collection("accounts", {"$select": "name,msp_nosuchfield"})
+    assert caught.value.status == 400
+    assert "msp_nosuchfield" in caught.value.message
+
+
+async def test_a_full_team_page_without_nextlink_is_flagged_truncated(
+    gw: MsxGateway, sb: SandboxMsx
+) -> None:
+    big = sb.dataset.special["big_team"]
+    assert not (await gw.team_members([big])).may_be_truncated  # 99 rows: one page holds them
+    other = next(a for a in sb.dataset.accounts_of[sb.dataset.me.user_id] if a != big)
+    page = await gw.team_members([big, other])
+    assert page.may_be_truncated  # over 100 rows, cut to one page, no nextLink
+    per_role = [await gw.team_members([big], role=r) for r in Role]
+    assert not any(p.may_be_truncated for p in per_role)
+    found = {(m.user_id, m.role) for p in per_role for m in p.items}
+    assert found == {(m.user_id, m.role) for m in sb.dataset.team_of[big]}
+
+
+async def test_milestones_follow_nextlink_past_100(gw: MsxGateway, sb: SandboxMsx) -> None:
+    big = sb.dataset.special["big_milestones"]
+    found = await gw.milestones([big])
+    assert len(found) == len(sb.dataset.milestones_of[big]) > 100
+    assert {m.id for m in found} == set(sb.dataset.milestones_of[big])
+
+
+async def test_user_text_with_quotes_reaches_the_filter_as_one_literal(
+    gw: MsxGateway, sb: SandboxMsx
+) -> None:
+    assert await gw.user_by_email("o'brien&co#1%@example.com") is None
+    me = sb.dataset.me
+    assert me.email is not None
+    found = await gw.user_by_email(me.email.upper())
+    assert found is not None and found.user_id == me.user_id
+
+
+async def test_a_task_is_created_once_and_its_id_returned(gw: MsxGateway, sb: SandboxMsx) -> None:
+    milestone = sb.dataset.milestones_of[sb.dataset.special["big_milestones"]][0]
+    draft = TaskDraft(milestone_id=milestone, subject="Design review", category_code=861980004)
+    task_id = await gw.create_task(draft, sb.dataset.me.user_id)
+    assert [t["activityid"] for t in sb.created_tasks] == [task_id]
+
+
+async def test_the_sandbox_rejects_a_task_msx_would_reject(gw: MsxGateway, sb: SandboxMsx) -> None:
+    milestone = sb.dataset.milestones_of[sb.dataset.special["big_milestones"]][0]
+    draft = TaskDraft(milestone_id=milestone, subject="x", category_code=123)
+    with pytest.raises(MsxError) as caught:
+        await gw.create_task(draft, sb.dataset.me.user_id)
+    assert caught.value.status == 400
+    assert sb.created_tasks == []
