@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import SecretStr
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_double import SlackDouble
+from slack_double import Envelope, Message, SlackDouble
 
 from bot.config import Settings
 from bot.runtime import Runtime
@@ -39,9 +41,39 @@ class Harness:
         await self.slack.wait_ack(env)
         return await self.wait_reply(before)
 
-    async def wait_reply(self, before: int, *, final: bool = True) -> dict:
+    async def send(self, user: str, text: str, channel: str = "C1") -> Envelope:
+        """Send `/msx <text>` and wait for the ack only."""
+        env = await self.slack.send_slash_command(user, "/msx", text, channel_id=channel)
+        await self.slack.wait_ack(env)
+        return env
+
+    def last_message(self, user: str = OWNER) -> Message:
+        """The newest message `user` sees (replies are ephemeral, so only they see them)."""
+        return self.slack.seen_by(user)[-1]
+
+    async def click(
+        self, user: str, action_id: str, message: Message | None = None, **kwargs: Any
+    ) -> dict:
+        """Click a button on a message the user sees; wait for the ack and the bot's answer."""
+        before = len(self.slack.responses)
+        env = await self.slack.send_block_action(
+            user, action_id, message=message or self.last_message(user), **kwargs
+        )
+        await self.slack.wait_ack(env)
+        return await self.wait_reply(before)
+
+    async def wait_reply(
+        self, before: int, *, final: bool = True, to: Envelope | None = None
+    ) -> dict:
+        """The newest reply posted since `before` (only to `to`'s response URL, if given);
+        with `final`, progress lines ("Refreshing…") do not count."""
+
         def done() -> dict | None:
-            new = [body for _, body in self.slack.responses[before:]]
+            new = [
+                body
+                for rid, body in self.slack.responses[before:]
+                if to is None or (to.response_url or "").endswith(f"/{rid}")
+            ]
             if not new:
                 return None
             last = new[-1]
@@ -53,6 +85,80 @@ class Harness:
             return last
 
         return await self.slack.wait_for(done, timeout=10)
+
+
+def action_ids(reply: dict) -> list[str]:
+    """The action_ids of every element in a reply, in order."""
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("action_id"), str):
+                found.append(node["action_id"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(reply.get("blocks") or [])
+    return found
+
+
+def buttons(reply: dict) -> dict[str, dict]:
+    """Buttons by action_id."""
+    out: dict[str, dict] = {}
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "button" and isinstance(node.get("action_id"), str):
+                out[node["action_id"]] = node
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(reply.get("blocks") or [])
+    return out
+
+
+def mrkdwn_texts(blocks: object) -> list[str]:
+    """Every mrkdwn text in blocks: where Slack would parse `<!channel>` and mentions."""
+    out: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "mrkdwn" and isinstance(node.get("text"), str):
+                out.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(blocks)
+    return out
+
+
+def everything_sent(slack: SlackDouble) -> list[str]:
+    """Every mrkdwn text and top-level text the bot sent anywhere (posts, responses, views)."""
+    out: list[str] = []
+    for call in slack.calls:
+        params = call.params
+        for key in ("text",):
+            if isinstance(params.get(key), str):
+                out.append(params[key])
+        for key in ("blocks", "view"):
+            value = params.get(key)
+            if isinstance(value, str):
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    out.append(value)
+                    continue
+            out.extend(mrkdwn_texts(value))
+    return out
 
 
 def texts(reply: dict) -> str:
@@ -105,7 +211,9 @@ async def running_bot(
         deps = build_deps(runtime, client)
         await learn_owner(deps)
         handler = AsyncSocketModeHandler(
-            build_app(deps, client), "xapp-test", web_client=slack_client(settings, SecretStr("xapp-test"))
+            build_app(deps, client),
+            "xapp-test",
+            web_client=slack_client(settings, SecretStr("xapp-test")),
         )
         await handler.connect_async()
         await slack.wait_connected()

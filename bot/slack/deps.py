@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.msx.errors import MsxProblem
 from bot.runtime import Runtime
 from bot.slack.access import Access, Person
 from bot.slack.directory import SlackDirectory
 from bot.slack.refreshing import ProgressMessage, Refresher, Send
-from bot.workflows.book import Book, cached_book
+from bot.workflows.book import Book, cached_book, identify_owner
+
+log = logging.getLogger(__name__)
+
+OWNER_TIMEOUT_S = 30.0
+# While the owner is unknown (the bot started off the VPN, with no snapshot yet), ask MSX
+# again at most this often, so nobody is locked out until a restart.
+OWNER_RETRY_S = 10.0
 
 
 @dataclass
@@ -20,6 +31,34 @@ class BotDeps:
     directory: SlackDirectory
     refresher: Refresher
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
+    _owner_task: asyncio.Future[None] | None = field(default=None, init=False, repr=False)
+    _owner_asked: float = field(default=float("-inf"), init=False, repr=False)
+
+    async def learn_owner(self) -> None:
+        """Who owns the bot, from MSX; until it answers, the last snapshot's owner stands."""
+        self._owner_asked = time.monotonic()
+        try:
+            owner = await asyncio.wait_for(
+                identify_owner(self.runtime.gateway, self.runtime.store), OWNER_TIMEOUT_S
+            )
+        except (MsxProblem, TimeoutError) as exc:
+            reason = getattr(exc, "user_message", "MSX did not answer in time")
+            log.warning("could not ask MSX who the owner is: %s", reason)
+            return
+        self.access.owner = owner
+        log.info("owner: %s", owner.name)
+
+    async def owner_known(self, wait_s: float) -> bool:
+        """Whether the owner is known, asking MSX again (waiting at most `wait_s`) when not."""
+        if self.access.owner is not None:
+            return True
+        running = self._owner_task is not None and not self._owner_task.done()
+        if not running and time.monotonic() - self._owner_asked >= OWNER_RETRY_S:
+            self._owner_task = asyncio.ensure_future(self.learn_owner())
+        if self._owner_task is not None and not self._owner_task.done():
+            # shield: a slow MSX must not hold the ack up, nor be cancelled by the wait.
+            await asyncio.wait([asyncio.shield(self._owner_task)], timeout=wait_s)
+        return self.access.owner is not None
 
     def cached_book(self, person: Person) -> Book | None:
         return cached_book(self.runtime.store, email=person.book_email)

@@ -14,7 +14,9 @@ from bot.workflows.lookup import find_account
 
 @dataclass(frozen=True)
 class Reply:
-    text: str  # the notification / fallback text Slack wants beside blocks
+    # The notification / fallback text Slack wants beside blocks. Slack parses it as
+    # mrkdwn, so names and user input in it are escaped like the blocks.
+    text: str
     blocks: list[dict[str, Any]]
 
 
@@ -44,12 +46,12 @@ async def render_view(
         members = snap.team_of(account.id)
         mentions = await directory.mentions(m.email for m in members)
         return Reply(
-            text=f"Team of {account.name}",
+            text=f"Team of {bk.escape(account.name)}",
             blocks=bk.team_blocks(account, members, mentions, book.freshness, now, page=page),
         )
     milestones = snap.milestones_of(account.id)
     return Reply(
-        text=f"Milestones of {account.name}",
+        text=f"Milestones of {bk.escape(account.name)}",
         blocks=bk.milestones_blocks(account, milestones, book.freshness, now, page=page),
     )
 
@@ -65,10 +67,10 @@ async def render_query(
         return await render_view(book, view, match.account.id, 0, directory, now)
     if match.candidates:
         return Reply(
-            text=f"Several accounts match {query}",
+            text=f"Several accounts match {bk.escape(query)}",
             blocks=bk.pick_account_blocks(query, match.candidates, view),
         )
     return Reply(
-        text=f"No account matches {query}",
+        text=f"No account matches {bk.escape(query)}",
         blocks=bk.no_match_blocks(query, match.suggestions),
     )

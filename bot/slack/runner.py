@@ -16,19 +16,17 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
-from bot.msx.errors import MsxProblem
 from bot.runtime import Runtime
 from bot.slack.access import Access
 from bot.slack.app import build_app
 from bot.slack.deps import BotDeps
 from bot.slack.directory import SlackDirectory
 from bot.slack.refreshing import Refresher
-from bot.workflows.book import identify_owner, known_owner
+from bot.workflows.book import known_owner
 
 log = logging.getLogger(__name__)
 
 SANDBOX_URL = "https://msx-sandbox.invalid"
-OWNER_TIMEOUT_S = 30.0
 
 
 class MissingSlackTokens(Exception):
@@ -69,16 +67,7 @@ def build_deps(runtime: Runtime, client: AsyncWebClient, *, shared_book: bool = 
 
 async def learn_owner(deps: BotDeps) -> None:
     """Who owns the bot, from MSX; until it answers, the last snapshot's owner stands."""
-    try:
-        owner = await asyncio.wait_for(
-            identify_owner(deps.runtime.gateway, deps.runtime.store), OWNER_TIMEOUT_S
-        )
-    except (MsxProblem, TimeoutError) as exc:
-        reason = getattr(exc, "user_message", "MSX did not answer in time")
-        log.warning("could not ask MSX who the owner is: %s", reason)
-        return
-    deps.access.owner = owner
-    log.info("owner: %s", owner.name)
+    await deps.learn_owner()
 
 
 async def serve(settings: Settings, *, sandbox: bool = False) -> None:

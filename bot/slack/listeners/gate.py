@@ -18,6 +18,9 @@ from bot.slack.deps import BotDeps
 log = logging.getLogger(__name__)
 
 SEEN_EVENTS = 1000
+# How long an interaction may wait for MSX to say who the owner is (only while unknown);
+# well inside Slack's 3 s for the ack that follows.
+OWNER_WAIT_S = 1.0
 
 
 def make_gate(deps: BotDeps) -> Callable[..., Awaitable[BoltResponse | None]]:
@@ -38,6 +41,8 @@ def make_gate(deps: BotDeps) -> Callable[..., Awaitable[BoltResponse | None]]:
                 seen.popitem(last=False)
 
         user_id = context.user_id
+        if user_id:
+            await deps.owner_known(OWNER_WAIT_S)
         person = await deps.access.person(user_id) if user_id else None
         if person is None:
             log.info("refused Slack user %s", user_id)
