@@ -90,7 +90,7 @@ async def test_first_use_off_vpn_explains_and_stores_nothing(tmp_path: Path) -> 
         shown = texts(await bot.command(OWNER, "accounts"))
         assert "VPN" in shown and "/msx refresh" in shown
         assert "previous snapshot" not in shown
-        assert bot.deps.cached_book(await _owner(bot)) is None
+        assert await bot.deps.cached_book(await _owner(bot)) is None
         bot.slack.assert_no_problems()
 
 

@@ -60,12 +60,14 @@ class BotDeps:
             await asyncio.wait([asyncio.shield(self._owner_task)], timeout=wait_s)
         return self.access.owner is not None
 
-    def cached_book(self, person: Person) -> Book | None:
-        return cached_book(self.runtime.store, email=person.book_email)
+    async def cached_book(self, person: Person) -> Book | None:
+        # Off the event loop: a large book takes tens of ms to load, and the ack Bolt is
+        # about to send must not wait for it.
+        return await asyncio.to_thread(cached_book, self.runtime.store, email=person.book_email)
 
     async def book(self, person: Person, message: ProgressMessage) -> Book | None:
         """The person's book; on first use an import runs first, reporting in `message`."""
-        return self.cached_book(person) or await self.refresher.refresh(
+        return await self.cached_book(person) or await self.refresher.refresh(
             person, message, summary=False
         )
 

@@ -26,7 +26,7 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
         respond: AsyncRespond, context: AsyncBoltContext, view: str, account: str | None, page: int
     ) -> None:
         send = sender(respond)
-        book = deps.cached_book(context["person"])
+        book = await deps.cached_book(context["person"])
         if book is None:
             await send(error_reply("No snapshot yet: run `/msx refresh`."))
             return

@@ -19,6 +19,6 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
     ) -> None:
         if event.get("tab") not in (None, "home"):
             return
-        book = deps.cached_book(context["person"])
+        book = await deps.cached_book(context["person"])
         view = home_view(book.snapshot if book else None, deps.clock())
         await client.views_publish(user_id=event["user"], view=view)
