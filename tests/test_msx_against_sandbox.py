@@ -170,7 +170,10 @@ async def test_a_full_team_page_without_nextlink_is_flagged_truncated(
 ) -> None:
     big = sb.dataset.special["big_team"]
     assert not (await gw.team_members([big])).may_be_truncated  # 99 rows: one page holds them
-    other = next(a for a in sb.dataset.accounts_of[sb.dataset.me.user_id] if a != big)
+    # The server filter keeps sellers and SEs only: add the next biggest team to pass 100.
+    others = [a for a in sb.dataset.accounts_of[sb.dataset.me.user_id] if a != big]
+    other = max(others, key=lambda a: len(sb.dataset.team_of.get(a, [])))
+    assert len(sb.dataset.team_of[big]) + len(sb.dataset.team_of[other]) > 100
     page = await gw.team_members([big, other])
     assert page.may_be_truncated  # over 100 rows, cut to one page, no nextLink
     per_role = [await gw.team_members([big], role=r) for r in Role]

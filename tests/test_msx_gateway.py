@@ -90,60 +90,72 @@ def team_row(account: str, q2: str) -> dict[str, Any]:
     return {"_msp_accountid_value": account, "msp_qualifier2": q2}
 
 
+SELLER_TITLE = " and contains(msp_standardtitle,'Specialists IC')"
+
+
+def role_of_filter(flt: str) -> str:
+    return flt.split("msp_qualifier2 eq '")[1].split("'")[0]
+
+
 async def test_my_assignments(h: Harness, gw: MsxGateway) -> None:
-    route = h.router.get(path=API_PATH + "msp_accountteams").respond(
-        json={
-            "value": [
-                team_row(gid(1), "Cloud & AI"),
-                team_row(gid(1), "Cloud & AI"),  # duplicate alignment
-                team_row(gid(1), "Cloud & AI Data"),
-                team_row(gid(2), "Cloud & AI-Acq"),
-                team_row(gid(3), "Modern Work"),
-                team_row(gid(4), "Cloud & AI Apps"),
-            ]
-        }
-    )
+    # One query a role, Corporate rows only (an Area row is no alignment of mine); the
+    # server filters, so the rows that come back are the role's.
+    rows = {
+        "Cloud & AI": [team_row(gid(1), "Cloud & AI"), team_row(gid(1), "Cloud & AI")],
+        "Cloud & AI Data": [team_row(gid(1), "Cloud & AI Data")],
+        "Cloud & AI-Acq": [team_row(gid(2), "Cloud & AI-Acq")],
+        "Cloud & AI Apps": [team_row(gid(4), "Cloud & AI Apps")],
+    }
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return page(rows.get(role_of_filter(query(request)["$filter"]), []))
+
+    route = h.router.get(path=API_PATH + "msp_accountteams").mock(side_effect=answer)
     result = await gw.my_assignments(ME)
-    assert result.items == [
+    assert set(result.items) == {
         Assignment(gid(1), Role.GROWTH_SELLER),
         Assignment(gid(1), Role.DATA_SE),
         Assignment(gid(2), Role.ACQUISITION_SELLER),
         Assignment(gid(4), Role.APPS_SE),
-    ]
-    assert not result.may_be_truncated
-    params = query(route.calls.last.request)
-    assert params == {
-        "$filter": f"_msp_systemuserid_value eq {ME}",
-        "$select": "_msp_accountid_value,msp_qualifier2",
     }
+    assert not result.may_be_truncated
+    assert route.call_count == 5
+    params = {query(c.request)["$filter"]: query(c.request) for c in route.calls}
+    growth = (
+        f"_msp_systemuserid_value eq {ME} and msp_qualifier1 eq 'Corporate'"
+        " and msp_qualifier2 eq 'Cloud & AI'" + SELLER_TITLE
+    )
+    assert params[growth] == {
+        "$filter": growth,
+        "$select": "_msp_accountid_value,msp_qualifier2",
+        "$orderby": "_msp_accountid_value",
+    }
+    data = (
+        f"_msp_systemuserid_value eq {ME} and msp_qualifier1 eq 'Corporate'"
+        " and msp_qualifier2 eq 'Cloud & AI Data'"
+    )
+    assert data in params
 
 
-async def test_my_assignments_requeries_by_role_when_truncated(h: Harness, gw: MsxGateway) -> None:
-    full = [team_row(gid(n), "Area Something") for n in range(99)]
-    full.append(team_row(gid(500), "Cloud & AI"))
+async def test_my_assignments_read_on_by_account_when_a_role_fills_a_page(
+    h: Harness, gw: MsxGateway
+) -> None:
+    # 250 growth-seller alignments: msp_accountteams cuts at 100 and gives no nextLink,
+    # so the role is read on after the last account seen.
+    growth = [team_row(gid(n), "Cloud & AI") for n in range(1000, 1250)]
 
     def answer(request: httpx.Request) -> httpx.Response:
         flt = query(request)["$filter"]
-        if "msp_qualifier2" not in flt:
-            return page(full)
-        q2 = flt.split("msp_qualifier2 eq '")[1].rstrip("'")
-        if q2 == "Cloud & AI Data":
-            return page([team_row(gid(600), q2), team_row(gid(601), q2)])
-        if q2 == "Cloud & AI":
-            return page([team_row(gid(500), q2)])
-        return page([])
+        if role_of_filter(flt) != "Cloud & AI":
+            return page([])
+        after = flt.split("_msp_accountid_value gt ")[1] if " gt " in flt else ""
+        return page([r for r in growth if r["_msp_accountid_value"] > after][:100])
 
     route = h.router.get(path=API_PATH + "msp_accountteams").mock(side_effect=answer)
     result = await gw.my_assignments(ME)
-    assert route.call_count == 6
-    assert set(result.items) == {
-        Assignment(gid(500), Role.GROWTH_SELLER),
-        Assignment(gid(600), Role.DATA_SE),
-        Assignment(gid(601), Role.DATA_SE),
-    }
+    assert {a.account_id for a in result.items} == {gid(n) for n in range(1000, 1250)}
     assert not result.may_be_truncated
-    filters = {query(c.request)["$filter"] for c in route.calls}
-    assert f"_msp_systemuserid_value eq {ME} and msp_qualifier2 eq 'Cloud & AI-Acq'" in filters
+    assert route.call_count == 4 + 3  # four other roles, then 100 + 100 + 50
 
 
 async def test_access_team_accounts(h: Harness, gw: MsxGateway) -> None:
@@ -233,8 +245,13 @@ async def test_team_members_one_request(h: Harness, gw: MsxGateway) -> None:
     assert not team.may_be_truncated
     params = query(route.calls.last.request)
     assert params["$filter"] == (
-        f"(_msp_accountid_value eq {gid(1)} or _msp_accountid_value eq {gid(2)})"
-        " and msp_qualifier1 eq 'Corporate' and startswith(msp_qualifier2,'Cloud ')"
+        "Microsoft.Dynamics.CRM.In(PropertyName='_msp_accountid_value',"
+        f'PropertyValues=["{gid(1)}","{gid(2)}"])'
+        " and msp_qualifier1 eq 'Corporate' and ("
+        "(msp_qualifier2 eq 'Cloud & AI'" + SELLER_TITLE + ") or "
+        "(msp_qualifier2 eq 'Cloud & AI-Acq'" + SELLER_TITLE + ") or "
+        "msp_qualifier2 eq 'Cloud & AI Data' or msp_qualifier2 eq 'Cloud & AI Infrastructure'"
+        " or msp_qualifier2 eq 'Cloud & AI Apps')"
     )
     assert params["$select"] == (
         "_msp_accountid_value,msp_fullname,msp_qualifier2,msp_standardtitle,_msp_systemuserid_value"
@@ -247,8 +264,9 @@ async def test_team_members_for_one_role(h: Harness, gw: MsxGateway) -> None:
     route = h.router.get(path=API_PATH + "msp_accountteams").respond(json={"value": []})
     await gw.team_members([gid(1)], Role.INFRA_SE)
     assert query(route.calls.last.request)["$filter"] == (
-        f"(_msp_accountid_value eq {gid(1)}) and msp_qualifier1 eq 'Corporate'"
-        " and msp_qualifier2 eq 'Cloud & AI Infrastructure'"
+        "Microsoft.Dynamics.CRM.In(PropertyName='_msp_accountid_value',"
+        f'PropertyValues=["{gid(1)}"])'
+        " and msp_qualifier1 eq 'Corporate' and msp_qualifier2 eq 'Cloud & AI Infrastructure'"
     )
 
 

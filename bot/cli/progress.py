@@ -30,10 +30,16 @@ def refresh_progress(console: Console) -> Iterator[ProgressFn]:
     task = bar.add_task("Refreshing", total=None, note="")
 
     def update(event: RefreshProgress) -> None:
-        if event.stage == "throttled":
-            bar.update(task, note=f"MSX is throttling us; retrying in {event.done} s")
-            return
-        bar.update(task, description=event.stage, completed=event.done, total=event.total, note="")
+        # A wait (throttling, a retry) comes as a note on the current stage; the next
+        # event without one clears it.
+        bar.update(
+            task,
+            description=event.stage,
+            completed=event.done,
+            total=event.total,
+            note=event.note,
+        )
+        bar.refresh()
 
     with bar:
         yield update

@@ -16,8 +16,13 @@ from bot.msx import mapping
 from bot.msx.auth import TokenProvider, token_provider_from_settings
 from bot.msx.client import MsxClient
 from bot.msx.collection import Collection
-from bot.msx.mapping import ACCOUNT_TEAM_TEMPLATE_ID, ROLE_QUALIFIER2, Assignment
-from bot.msx.odata import and_, any_guid, eq, guid, guid_eq, split_ids, startswith
+from bot.msx.mapping import (
+    ACCOUNT_TEAM_TEMPLATE_ID,
+    ROLE_QUALIFIER2,
+    SELLER_TITLE_MARK,
+    Assignment,
+)
+from bot.msx.odata import and_, any_guid, eq, guid, guid_eq, literal, or_, split_ids
 
 log = logging.getLogger(__name__)
 
@@ -107,27 +112,44 @@ class MsxGateway:
     # -- my accounts -------------------------------------------------------------------
 
     async def my_assignments(self, user_id: str) -> Collection[Assignment]:
-        """My (account, role) alignments from msp_accountteams, relevant roles only."""
+        """My (account, role) alignments from msp_accountteams: Corporate rows of the five
+        seller and SE roles only (sellers with a "Specialists IC" title), as the team rules.
+
+        One query a role, all at once, so each answer is small; a role that still fills a
+        page is read on by account (`_msp_accountid_value gt <last>`), since msp_accountteams
+        gives no nextLink. `may_be_truncated` only if even that could not go on.
+        """
         me = guid_eq("_msp_systemuserid_value", user_id)
-        select = "_msp_accountid_value,msp_qualifier2"
-        raw = await self.client.get_collection(
-            "msp_accountteams", {"$filter": me, "$select": select}
-        )
-        if not raw.may_be_truncated:
-            return Collection(_assignments(raw.items), False)
-        # Cut short: ask once per relevant role, so each answer is smaller than a page.
-        log.info("msp_accountteams may be truncated; re-querying per role")
-        parts = await asyncio.gather(
-            *(
-                self.client.get_collection(
+
+        async def of_role(role: Role) -> tuple[list[dict[str, Any]], bool]:
+            rows: list[dict[str, Any]] = []
+            after: str | None = None
+            while True:
+                clauses = [me, eq("msp_qualifier1", "Corporate"), role_filter(role)]
+                if after is not None:
+                    clauses.append(f"_msp_accountid_value gt {after}")
+                raw = await self.client.get_collection(
                     "msp_accountteams",
-                    {"$filter": and_(me, eq("msp_qualifier2", q2)), "$select": select},
+                    {
+                        "$filter": and_(*clauses),
+                        "$select": "_msp_accountid_value,msp_qualifier2",
+                        "$orderby": "_msp_accountid_value",
+                    },
                 )
-                for q2 in ROLE_QUALIFIER2.values()
-            )
-        )
-        rows = [row for part in parts for row in part.items]
-        return Collection(_assignments(rows), any(p.may_be_truncated for p in parts))
+                rows += raw.items
+                if not raw.may_be_truncated:
+                    return rows, False
+                last = mapping.account_of_team_row(raw.items[-1]) if raw.items else None
+                if last is None or last == after:
+                    log.warning("My %s alignments may be truncated", role.label)
+                    return rows, True
+                # One (account, role) is all we need: the last account's other rows are
+                # duplicates, so going on after it loses nothing.
+                after = last
+
+        parts = await asyncio.gather(*(of_role(role) for role in Role))
+        rows = [row for part, _ in parts for row in part]
+        return Collection(_assignments(rows), any(cut for _, cut in parts))
 
     async def access_team_accounts(self, user_id: str) -> list[str]:
         """Accounts whose account access team I am on (the post-2026 discovery path)."""
@@ -162,16 +184,13 @@ class MsxGateway:
         ids = [guid(i) for i in dict.fromkeys(account_ids)]
         if not ids:
             return TeamPage([], False, [])
-        which = (
-            eq("msp_qualifier2", ROLE_QUALIFIER2[role])
-            if role is not None
-            else startswith("msp_qualifier2", "Cloud ")
-        )
+        # Only the rows the mapping keeps: every other row would count against the page.
+        which = role_filter(role) if role is not None else RELEVANT_ROLES
         raw = await self.client.get_collection(
             "msp_accountteams",
             {
                 "$filter": and_(
-                    any_guid("_msp_accountid_value", ids), eq("msp_qualifier1", "Corporate"), which
+                    in_guids("_msp_accountid_value", ids), eq("msp_qualifier1", "Corporate"), which
                 ),
                 "$select": TEAM_FIELDS,
                 # By account, so a cut page leaves only its last account incomplete.
@@ -187,9 +206,14 @@ class MsxGateway:
         return TeamPage(list(unique.values()), raw.may_be_truncated, accounts_in_order)
 
     async def milestones(self, account_ids: Iterable[str]) -> list[Milestone]:
+        return (await self.milestones_checked(account_ids)).items
+
+    async def milestones_checked(self, account_ids: Iterable[str]) -> Collection[Milestone]:
+        """Every milestone of these accounts (following nextLink), and whether MSX may
+        have held some back."""
         ids = [guid(i) for i in dict.fromkeys(account_ids)]
         if not ids:
-            return []
+            return Collection([], False)
 
         def params(chunk: list[str]) -> dict[str, str]:
             return {
@@ -202,10 +226,11 @@ class MsxGateway:
         parts = await asyncio.gather(
             *(self.client.get_collection("msp_engagementmilestones", params(c)) for c in chunks)
         )
-        if any(p.may_be_truncated for p in parts):
+        truncated = any(p.may_be_truncated for p in parts)
+        if truncated:
             log.warning("Milestone list may be truncated")
         found = (mapping.milestone(row, self.base_url) for p in parts for row in p.items)
-        return _unique_by_id(m for m in found if m)
+        return Collection(_unique_by_id(m for m in found if m), truncated)
 
     # -- writes ------------------------------------------------------------------------
 
@@ -227,11 +252,16 @@ class MsxGateway:
         def params(chunk: list[str]) -> dict[str, str]:
             return {"$filter": any_guid(key, chunk), "$select": select}
 
-        chunks = split_ids(
-            wanted,
-            lambda c: self.client.url(entity_set, params(c)),
-            max_ids=self.client.page_size,
-        )
+        size = self.client.page_size
+        # A page of ids at a time (split_ids only for the URL limit: it renders every
+        # prefix, which for thousands of ids would cost more than the requests).
+        chunks = [
+            part
+            for i in range(0, len(wanted), size)
+            for part in split_ids(
+                wanted[i : i + size], lambda c: self.client.url(entity_set, params(c))
+            )
+        ]
         parts = await asyncio.gather(
             *(self.client.get_collection(entity_set, params(c)) for c in chunks)
         )
@@ -248,6 +278,24 @@ class MsxGateway:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+def in_guids(prop: str, ids: Iterable[str]) -> str:
+    """`Microsoft.Dynamics.CRM.In(...)`: a long OR-list of GUIDs, shorter (dataverse-notes)."""
+    values = ",".join(f'"{guid(i)}"' for i in ids)
+    return f"Microsoft.Dynamics.CRM.In(PropertyName={literal(prop)},PropertyValues=[{values}])"
+
+
+def role_filter(role: Role) -> str:
+    """The server-side filter for one role's rows, with the guide's title rule for sellers."""
+    clause = eq("msp_qualifier2", ROLE_QUALIFIER2[role])
+    if role.is_seller:
+        return f"{clause} and contains(msp_standardtitle,{literal(SELLER_TITLE_MARK)})"
+    return clause
+
+
+# The five roles of the bot, as one filter (parenthesised, so it composes with `and`).
+RELEVANT_ROLES = or_(*(f"({role_filter(r)})" if r.is_seller else role_filter(r) for r in Role))
 
 
 def _assignments(rows: Iterable[dict[str, Any]]) -> list[Assignment]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
+from typing import Any
 
+from sqlalchemy import Table
 from sqlmodel import SQLModel
 
 from bot.domain import (
@@ -35,64 +37,77 @@ def email_key(email: str | None) -> str | None:
     return email.strip().casefold() if email else None
 
 
-def to_rows(snapshot: Snapshot) -> list[SQLModel]:
+Records = list[tuple[Table, list[dict[str, Any]]]]
+
+
+def to_rows(snapshot: Snapshot) -> Records:
+    """Each table with the plain rows to insert, the snapshot row first (the others'
+    foreign keys point at it). Plain dicts, inserted in one executemany a table: a
+    200-account book has thousands of rows, and ORM objects would take a second."""
     uid = snapshot.user.user_id
-    rows: list[SQLModel] = [
-        SnapshotRow(
-            user_id=uid,
-            name=snapshot.user.name,
-            email=snapshot.user.email,
-            email_key=email_key(snapshot.user.email),
-            taken_at=utc(snapshot.taken_at),
-            discovery=snapshot.discovery.value,
-            gaps=json.dumps(list(snapshot.gaps), ensure_ascii=False),
-        )
-    ]
-    rows += [
-        AccountRow(
-            user_id=uid,
-            position=i,
-            account_id=a.id,
-            name=a.name,
-            tpid=a.tpid,
-            territory_id=a.territory_id,
-            territory=a.territory,
-            pod=a.pod,
-            my_roles=json.dumps([r.value for r in a.my_roles]),
-        )
+    meta = {
+        "user_id": uid,
+        "name": snapshot.user.name,
+        "email": snapshot.user.email,
+        "email_key": email_key(snapshot.user.email),
+        "taken_at": utc(snapshot.taken_at),
+        "discovery": snapshot.discovery.value,
+        "gaps": json.dumps(list(snapshot.gaps), ensure_ascii=False),
+    }
+    accounts = [
+        {
+            "user_id": uid,
+            "position": i,
+            "account_id": a.id,
+            "name": a.name,
+            "tpid": a.tpid,
+            "territory_id": a.territory_id,
+            "territory": a.territory,
+            "pod": a.pod,
+            "my_roles": json.dumps([r.value for r in a.my_roles]),
+        }
         for i, a in enumerate(snapshot.accounts)
     ]
-    rows += [
-        TeamMemberRow(
-            user_id=uid,
-            position=i,
-            account_id=m.account_id,
-            member_id=m.user_id,
-            name=m.name,
-            role=m.role.value,
-            title=m.title,
-            email=m.email,
-        )
+    team = [
+        {
+            "user_id": uid,
+            "position": i,
+            "account_id": m.account_id,
+            "member_id": m.user_id,
+            "name": m.name,
+            "role": m.role.value,
+            "title": m.title,
+            "email": m.email,
+        }
         for i, m in enumerate(snapshot.team)
     ]
-    rows += [
-        MilestoneRow(
-            user_id=uid,
-            position=i,
-            milestone_id=m.id,
-            account_id=m.account_id,
-            number=m.number,
-            name=m.name,
-            status=m.status,
-            workload=m.workload,
-            opportunity=m.opportunity,
-            monthly_use=m.monthly_use,
-            date=m.date,
-            url=m.url,
-        )
+    milestones = [
+        {
+            "user_id": uid,
+            "position": i,
+            "milestone_id": m.id,
+            "account_id": m.account_id,
+            "number": m.number,
+            "name": m.name,
+            "status": m.status,
+            "workload": m.workload,
+            "opportunity": m.opportunity,
+            "monthly_use": m.monthly_use,
+            "date": m.date,
+            "url": m.url,
+        }
         for i, m in enumerate(snapshot.milestones)
     ]
-    return rows
+    return [
+        (_table(SnapshotRow), [meta]),
+        (_table(AccountRow), accounts),
+        (_table(TeamMemberRow), team),
+        (_table(MilestoneRow), milestones),
+    ]
+
+
+def _table(model: type[SQLModel]) -> Table:
+    return SQLModel.metadata.tables[str(model.__tablename__)]
 
 
 def identity_of(row: SnapshotRow) -> Identity:

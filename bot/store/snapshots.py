@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
@@ -94,10 +94,10 @@ class SnapshotStore:
         with writing(self._engine) as session:
             for table in CLEARED_ON_SAVE:
                 session.exec(delete(table).where(table.c.user_id == uid))
-            meta, *parts = rows
-            session.add(meta)
-            session.flush()  # the snapshot row first: the other rows' foreign keys need it
-            session.add_all(parts)
+            # The snapshot row first: the other rows' foreign keys need it.
+            for table, records in rows:
+                if records:
+                    session.execute(insert(table), records)
 
     def load(self, user_id: str) -> Snapshot | None:
         with reading(self._engine) as session:

@@ -8,13 +8,17 @@ the gateway's concurrency bound.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from bot.domain import (
     Account,
     DiscoveryPath,
+    Identity,
     Milestone,
     Role,
     Snapshot,
@@ -24,11 +28,17 @@ from bot.domain import (
 from bot.msx.client import MsxEvent, listening
 from bot.msx.gateway import MsxGateway
 from bot.store import SnapshotStore
+from bot.workflows.concurrency import all_of
 from bot.workflows.diff import diff_snapshots
-from bot.workflows.team_fetch import fetch_teams
+from bot.workflows.team_fetch import TeamResult, fetch_teams
 
-# Accounts per milestone query: small enough to run in parallel, large enough to fill pages.
+# Accounts per milestone query: at least this many (a page holds ~100 milestones, an
+# account has a few), and no more queries than MILESTONE_QUERIES, so a big book's
+# milestones take about as many requests as pages.
 MILESTONE_CHUNK = 8
+MILESTONE_QUERIES = 10
+_ROLE_ORDER = list(Role)
+MISSING_ACCOUNTS = "Some of your accounts may be missing: MSX cut the list of your alignments short"
 
 
 @dataclass(frozen=True)
@@ -109,30 +119,27 @@ async def refresh(
             if email is None:
                 known_id = user_id = await gateway.whoami()
                 report(Progress("Finding my accounts"))
-                identity, (my_roles, discovery) = await asyncio.gather(
-                    gateway.user(user_id), _discover(gateway, user_id)
-                )
+                identity, found = await all_of(gateway.user(user_id), _discover(gateway, user_id))
             else:
-                found = await gateway.user_by_email(email)
-                if found is None:
+                person = await gateway.user_by_email(email)
+                if person is None:
                     raise UnknownUser(email)
-                identity, known_id, user_id = found, found.user_id, found.user_id
+                identity, known_id, user_id = person, person.user_id, person.user_id
                 report(Progress("Finding my accounts"))
-                my_roles, discovery = await _discover(gateway, user_id)
-            account_ids = list(my_roles)
-            result = await _import(gateway, user_id, account_ids, my_roles, report)
-            accounts, team, milestones, gaps, team_requests = result
-            if discovery is DiscoveryPath.ACCESS_TEAMS:
-                accounts = _roles_from_team(accounts, team, user_id)
+                found = await _discover(gateway, user_id)
+            imported = await _import(gateway, list(found.roles), found.roles, report)
+            accounts = imported.accounts
+            if found.path is DiscoveryPath.ACCESS_TEAMS:
+                accounts = _roles_from_team(accounts, imported.team, user_id)
 
             snapshot = Snapshot(
                 user=identity,
                 taken_at=now(),
-                discovery=discovery,
+                discovery=found.path,
                 accounts=tuple(accounts),
-                team=tuple(team),
-                milestones=tuple(milestones),
-                gaps=tuple(gaps),
+                team=tuple(imported.team),
+                milestones=tuple(imported.milestones),
+                gaps=(*found.gaps, *imported.gaps),
             )
             report(Progress("Saving"))
             previous = store.load(user_id)
@@ -145,34 +152,67 @@ async def refresh(
         snapshot=snapshot,
         diff=diff_snapshots(previous, snapshot),
         previous=previous,
-        team_requests=team_requests,
+        team_requests=imported.team_requests,
         elapsed_s=(now() - started).total_seconds(),
     )
 
 
-async def _discover(
-    gateway: MsxGateway, user_id: str
-) -> tuple[dict[str, list[Role]], DiscoveryPath]:
-    assignments = await gateway.my_assignments(user_id)
+@dataclass(frozen=True)
+class _Found:
+    roles: dict[str, list[Role]]
+    path: DiscoveryPath
+    gaps: tuple[str, ...] = ()
+
+
+async def _discover(gateway: MsxGateway, user_id: str) -> _Found:
+    # msp_accountteams has been seen answering nothing for current alignments (mid-2026):
+    # ask the access teams at the same time, so falling back costs no extra round trip.
+    access = asyncio.ensure_future(gateway.access_team_accounts(user_id))
+    try:
+        assignments = await gateway.my_assignments(user_id)
+    except BaseException:
+        await _drop(access)
+        raise
     roles: dict[str, list[Role]] = {}
     for a in assignments.items:
         bucket = roles.setdefault(a.account_id, [])
         if a.role not in bucket:
             bucket.append(a.role)
     if roles:
-        return roles, DiscoveryPath.ACCOUNT_TEAMS
-    # msp_accountteams has been seen answering nothing for current alignments (mid-2026).
-    ids = await gateway.access_team_accounts(user_id)
-    return {a: [] for a in dict.fromkeys(ids)}, DiscoveryPath.ACCESS_TEAMS
+        await _drop(access)
+        gaps = (MISSING_ACCOUNTS,) if assignments.may_be_truncated else ()
+        return _Found(
+            {k: sorted(v, key=_ROLE_ORDER.index) for k, v in roles.items()},
+            DiscoveryPath.ACCOUNT_TEAMS,
+            gaps,
+        )
+    ids = await access
+    return _Found({a: [] for a in dict.fromkeys(ids)}, DiscoveryPath.ACCESS_TEAMS)
+
+
+async def _drop(task: asyncio.Future[Any]) -> None:
+    """Cancel a speculative request we no longer need; its failure is no longer ours."""
+    task.cancel()
+    with contextlib.suppress(BaseException):
+        await task
+
+
+@dataclass
+class _Imported:
+    accounts: list[Account]
+    team: list[TeamMember]
+    milestones: list[Milestone]
+    gaps: list[str]
+    team_requests: int
 
 
 async def _import(
     gateway: MsxGateway,
-    user_id: str,
     account_ids: list[str],
     my_roles: dict[str, list[Role]],
     progress: ProgressFn,
-) -> tuple[list[Account], list[TeamMember], list[Milestone], list[str], int]:
+) -> _Imported:
+    """Teams, milestones and account details side by side, each started at once."""
     counter = _Counter(total=len(account_ids) * 2, stage="Teams and milestones", progress=progress)
     progress(Progress(counter.stage, 0, counter.total))
 
@@ -194,42 +234,95 @@ async def _import(
             )
         return out
 
-    async def teams_with_emails() -> tuple[list[TeamMember], list[tuple[str, Role | None]], int]:
-        fetched = await fetch_teams(gateway, account_ids, on_done=counter.add)
-        people = await gateway.users(sorted({m.user_id for m in fetched.members}))
-        members = [
+    emails = _Emails(gateway)
+
+    async def teams_with_emails() -> TeamResult:
+        fetched = await fetch_teams(
+            gateway, account_ids, on_done=counter.add, on_members=emails.want
+        )
+        people = await emails.all()
+        fetched.members = [
             m.model_copy(update={"email": people[m.user_id].email})
             if m.user_id in people and not m.email
             else m
             for m in fetched.members
         ]
-        return members, fetched.incomplete, fetched.requests
+        return fetched
 
-    async def all_milestones() -> list[Milestone]:
-        async def chunk(ids: list[str]) -> list[Milestone]:
-            found = await gateway.milestones(ids)
+    async def all_milestones() -> tuple[list[Milestone], list[str]]:
+        async def chunk(ids: list[str]) -> tuple[list[Milestone], list[str]]:
+            found = await gateway.milestones_checked(ids)
             counter.add(len(ids))
-            return found
+            return found.items, ids if found.may_be_truncated else []
 
-        step = MILESTONE_CHUNK
-        parts = await asyncio.gather(
+        step = max(MILESTONE_CHUNK, math.ceil(len(account_ids) / MILESTONE_QUERIES))
+        parts = await all_of(
             *(chunk(account_ids[i : i + step]) for i in range(0, len(account_ids), step))
         )
-        return [m for part in parts for m in part]
+        return [m for found, _ in parts for m in found], [a for _, cut in parts for a in cut]
 
-    accounts, (team, incomplete, team_requests), milestones = await asyncio.gather(
-        accounts_with_territories(), teams_with_emails(), all_milestones()
-    )
+    try:
+        team_result, (milestones, cut), accounts = await all_of(
+            teams_with_emails(), all_milestones(), accounts_with_territories()
+        )
+    finally:
+        await emails.aclose()
     names = {a.id: a.name for a in accounts}
     gaps = [
         f"The team of {names.get(account_id, account_id)} may be incomplete"
         + (f" ({role.label}s)" if role else "")
-        for account_id, role in incomplete
+        for account_id, role in team_result.incomplete
     ]
+    if cut:
+        gaps.append(f"The milestones of {len(cut)} account(s) may be incomplete")
     missing = set(account_ids) - names.keys()
     if missing:
         gaps.append(f"{len(missing)} account(s) could not be read (no access?)")
-    return sorted(accounts, key=lambda a: a.name.casefold()), team, milestones, gaps, team_requests
+    return _Imported(
+        accounts=sorted(accounts, key=lambda a: a.name.casefold()),
+        team=team_result.members,
+        milestones=milestones,
+        gaps=gaps,
+        team_requests=team_result.requests,
+    )
+
+
+class _Emails:
+    """Looks up team members' e-mails while the teams are still coming in: a page of
+    people (100) at a time, so at the end only the last few are left to ask for."""
+
+    def __init__(self, gateway: MsxGateway, page: int = 100) -> None:
+        self._gateway = gateway
+        self._page = page
+        self._asked: set[str] = set()
+        self._pending: list[str] = []
+        self._lookups: list[asyncio.Future[dict[str, Identity]]] = []
+
+    def want(self, members: list[TeamMember]) -> None:
+        for m in members:
+            if m.user_id not in self._asked:
+                self._asked.add(m.user_id)
+                self._pending.append(m.user_id)
+        if len(self._pending) >= self._page:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            ids, self._pending = self._pending, []
+            self._lookups.append(asyncio.ensure_future(self._gateway.users(ids)))
+
+    async def all(self) -> dict[str, Identity]:
+        self._flush()
+        people: dict[str, Identity] = {}
+        for part in await all_of(*self._lookups):
+            people.update(part)
+        return people
+
+    async def aclose(self) -> None:
+        for task in self._lookups:
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(*self._lookups, return_exceptions=True)
 
 
 def _roles_from_team(
@@ -240,7 +333,10 @@ def _roles_from_team(
     for m in team:
         if m.user_id == user_id and m.role not in mine.setdefault(m.account_id, []):
             mine[m.account_id].append(m.role)
-    return [a.model_copy(update={"my_roles": tuple(mine.get(a.id, ()))}) for a in accounts]
+    return [
+        a.model_copy(update={"my_roles": tuple(sorted(mine.get(a.id, ()), key=_ROLE_ORDER.index))})
+        for a in accounts
+    ]
 
 
 def _reason(exc: BaseException) -> str:

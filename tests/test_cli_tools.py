@@ -1,0 +1,91 @@
+"""`msx-bot doctor` and `msx-bot demo`."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from served_sandbox import Served
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.cli.progress import refresh_progress
+from bot.workflows.refresh import Progress
+
+runner = CliRunner()
+WIDE = {"COLUMNS": "200"}
+
+
+@pytest.fixture
+def served() -> Iterator[Served]:
+    s = Served()
+    yield s
+    s.close()
+
+
+def test_doctor_names_the_sandbox_user_and_fails_only_for_slack(
+    served: Served, tmp_path: Path
+) -> None:
+    env = {
+        **WIDE,
+        "MSX_BASE_URL": served.server.url,
+        "MSX_ACCESS_TOKEN": "sandbox",
+        "MSX_BOT_DB": str(tmp_path / "db"),
+        "SLACK_BOT_TOKEN": None,
+        "SLACK_APP_TOKEN": None,
+    }
+    result = runner.invoke(app, ["doctor"], env=env)
+    me = served.sandbox.dataset.me
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    failed = [line for line in lines if line.startswith("✗")]
+    assert failed == ["✗ Slack: SLACK_BOT_TOKEN and SLACK_APP_TOKEN not set"]
+    assert f"✓ MSX: reachable; signed in as {me.name} <{me.email}>" in lines
+    assert any(line.startswith("✓ Database:") for line in lines)
+
+
+def test_doctor_without_a_token_or_the_azure_cli_says_how_to_install_it(
+    tmp_path: Path,
+) -> None:
+    env = {
+        **WIDE,
+        "MSX_ACCESS_TOKEN": None,
+        "PATH": str(tmp_path / "empty-bin"),  # no `az` anywhere
+        "MSX_BOT_DB": str(tmp_path / "db"),
+        "SLACK_BOT_TOKEN": None,
+        "SLACK_APP_TOKEN": None,
+    }
+    result = runner.invoke(app, ["doctor"], env=env)
+    assert result.exit_code == 1
+    assert "✗ Azure CLI: no token for MSX" in result.stdout
+    assert "install it from https://aka.ms/installazurecli" in result.stdout
+    assert "az login --tenant 72f988bf-86f1-41af-91ab-2d7cd011db47" in result.stdout
+    assert "MSX: not tried without a token" in result.stdout
+
+
+def test_demo_runs_the_whole_job_on_the_sandbox() -> None:
+    result = runner.invoke(app, ["demo"], env=WIDE)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "Imported the book of Avery Quinn <averyq@microsoft.com>: 30 accounts" in out
+    assert "found through account teams" in out
+    assert "My accounts (30)" in out
+    assert "Team of " in out
+    assert "Milestones of " in out
+
+
+def test_the_progress_bar_shows_a_throttling_wait() -> None:
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=120)
+    with refresh_progress(console) as progress:
+        progress(Progress("Teams and milestones", 3, 60))
+        progress(
+            Progress("Teams and milestones", 3, 60, note="MSX is throttling us; retrying in 20 s")
+        )
+        shown = out.getvalue()
+    assert "Teams and milestones" in shown
+    assert "3/60" in shown
+    assert "MSX is throttling us; retrying in 20 s" in shown

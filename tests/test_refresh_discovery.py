@@ -1,0 +1,79 @@
+"""Both ways of finding my accounts: my msp_accountteams rows, or account access teams."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sandbox_book import gateway_for, members, truth
+
+from bot.domain import DiscoveryPath
+from bot.msx.collection import Collection
+from bot.msx.gateway import MsxGateway
+from bot.sandbox import SandboxMsx
+from bot.store import SnapshotStore
+from bot.workflows.refresh import refresh
+
+
+async def test_no_alignment_rows_falls_back_to_access_teams(tmp_path: Path) -> None:
+    # The 2026 outage: msp_accountteams answers, but my rows are gone everywhere.
+    sb = SandboxMsx()
+    me = sb.dataset.me.user_id
+    sb.empty_account_teams_for(me)
+    async with gateway_for(sb, tmp_path) as gateway:
+        with SnapshotStore(tmp_path / "db") as store:
+            result = await refresh(gateway, store)
+            assert store.load(me) == result.snapshot
+    snap = result.snapshot
+    assert snap.discovery is DiscoveryPath.ACCESS_TEAMS
+    expected = {a.id: a for a in sb.dataset.expected_accounts(me)}
+    assert {a.id for a in snap.accounts} == set(expected)
+    # No access-team account that is not mine (opportunity and milestone teams ignored).
+    for a in snap.accounts:
+        assert (a.name, a.tpid, a.territory, a.pod) == (
+            expected[a.id].name,
+            expected[a.id].tpid,
+            expected[a.id].territory,
+            expected[a.id].pod,
+        )
+        # My own team rows are gone too: no role can be derived, so none is made up.
+        assert a.my_roles == ()
+        others = {m for m in truth(sb, a.id) if m[0] != me}
+        assert members(snap, a.id) == others
+    assert len(snap.milestones) == sum(len(sb.dataset.milestones_of.get(a, [])) for a in expected)
+
+
+async def test_access_teams_roles_come_from_my_own_team_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only the alignment query comes back empty; my rows are still on the account teams.
+    sb = SandboxMsx()
+    me = sb.dataset.me.user_id
+
+    async def nothing(self: MsxGateway, user_id: str) -> Collection[object]:
+        return Collection([], False)
+
+    monkeypatch.setattr(MsxGateway, "my_assignments", nothing)
+    async with gateway_for(sb, tmp_path) as gateway:
+        with SnapshotStore(tmp_path / "db") as store:
+            result = await refresh(gateway, store)
+    snap = result.snapshot
+    assert snap.discovery is DiscoveryPath.ACCESS_TEAMS
+    expected = {a.id: a for a in sb.dataset.expected_accounts(me)}
+    assert {a.id: a for a in snap.accounts} == expected  # roles included, two where two
+    assert any(len(a.my_roles) == 2 for a in snap.accounts)
+    for a in snap.accounts:
+        assert members(snap, a.id) == truth(sb, a.id)
+
+
+async def test_account_teams_path_says_so_and_asks_access_teams_only_in_passing(
+    tmp_path: Path,
+) -> None:
+    sb = SandboxMsx()
+    async with gateway_for(sb, tmp_path) as gateway:
+        with SnapshotStore(tmp_path / "db") as store:
+            result = await refresh(gateway, store)
+    assert result.snapshot.discovery is DiscoveryPath.ACCOUNT_TEAMS
+    # Asked beside the alignments (so a fallback costs no extra round trip), never again.
+    asked = [p for p in sb.stats.paths() if "teammembership_association" in p]
+    assert len(asked) <= 1

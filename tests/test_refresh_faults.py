@@ -1,0 +1,147 @@
+"""A refresh when MSX misbehaves: it recovers what can be recovered, and otherwise leaves
+the previous snapshot as it was and says why."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from msx_fixtures import FakeSleep
+from sandbox_book import Recorder, gateway_for
+
+from bot.domain import Snapshot
+from bot.msx.errors import MsxUnreachable, OffVpn, Throttled
+from bot.sandbox import SandboxMsx
+from bot.store import SnapshotStore
+from bot.workflows.book import cached_book, refresh_book
+from bot.workflows.refresh import refresh
+
+
+async def first_snapshot(sb: SandboxMsx, tmp_path: Path) -> Snapshot:
+    async with gateway_for(sb, tmp_path) as gateway:
+        with SnapshotStore(tmp_path / "db") as store:
+            return (await refresh_book(gateway, store)).snapshot
+
+
+async def test_vpn_drops_mid_refresh(tmp_path: Path) -> None:
+    sb = SandboxMsx()
+    before = await first_snapshot(sb, tmp_path)
+    sb.faults.fail_after(8)  # WhoAmI, discovery, a few teams... then nothing answers
+    sleep = FakeSleep()
+    async with gateway_for(sb, tmp_path, sleep=sleep) as gateway:
+        with SnapshotStore(tmp_path / "db") as store:
+            with pytest.raises(MsxUnreachable) as caught:
+                await refresh_book(gateway, store)
+            assert store.load(before.user.user_id) == before
+            book = cached_book(store)
+    assert "VPN" in caught.value.user_message
+    assert book is not None and book.snapshot == before
+    assert book.freshness.taken_at == before.taken_at
+    assert book.freshness.stale_reason == caught.value.user_message
+    assert sleep.waits  # it retried before giving up
+
+
+async def test_off_vpn_before_anything_answers(tmp_path: Path) -> None:
+    sb = SandboxMsx()
+    before = await first_snapshot(sb, tmp_path)
+    sb.faults.off_vpn = True
+    async with gateway_for(sb, tmp_path) as gateway:
+        with SnapshotStore(tmp_path / "db") as store:
+            with pytest.raises(OffVpn) as caught:
+                await refresh_book(gateway, store)
+            book = cached_book(store)
+    assert "VPN" in caught.value.user_message
+    assert sb.stats.paths()[-1].endswith("WhoAmI")  # nothing more was tried
+    # WhoAmI failed, yet the failure is recorded against the known owner.
+    assert book is not None and book.snapshot == before
+    assert book.freshness.stale_reason == caught.value.user_message
+
+
+async def test_throttling_is_waited_out_and_the_wait_reported(tmp_path: Path) -> None:
+    sb = SandboxMsx()
+    sb.faults.throttle(3, retry_after=20)
+    sleep = FakeSleep()
+    progress = Recorder()
+    async with gateway_for(sb, tmp_path, sleep=sleep) as gateway:
+        with SnapshotStore(tmp_path / "db") as store:
+            result = await refresh(gateway, store, progress=progress)
+    assert sleep.waits.count(20.0) == 3  # Retry-After honoured, no real time spent
+    assert progress.notes.count("MSX is throttling us; retrying in 20 s") == 3
+    ds = sb.dataset
+    assert {a.id for a in result.snapshot.accounts} == set(ds.accounts_of[ds.me.user_id])
+    assert result.snapshot.gaps == ()
+
+
+async def test_throttled_past_the_budget_fails_and_keeps_the_snapshot(tmp_path: Path) -> None:
+    sb = SandboxMsx()
+    before = await first_snapshot(sb, tmp_path)
+    sb.faults.throttle(10, retry_after=100)
+    async with gateway_for(sb, tmp_path) as gateway:
+        with SnapshotStore(tmp_path / "db") as store:
+            with pytest.raises(Throttled) as caught:
+                await refresh_book(gateway, store)
+            assert store.load(before.user.user_id) == before
+            freshness = store.freshness(before.user.user_id)
+    assert freshness is not None and freshness.stale_reason == caught.value.user_message
+
+
+async def test_server_errors_are_retried(tmp_path: Path) -> None:
+    sb = SandboxMsx()
+    sb.faults.drop(1, kind="reset")  # then two 503s: three failures, the fourth try answers
+    sb.faults.server_error(2)
+    async with gateway_for(sb, tmp_path) as gateway:
+        with SnapshotStore(tmp_path / "db") as store:
+            result = await refresh(gateway, store)
+    ds = sb.dataset
+    assert {a.id: a for a in result.snapshot.accounts} == {
+        a.id: a for a in ds.expected_accounts(ds.me.user_id)
+    }
+    assert len(result.snapshot.team) == sum(
+        len(ds.team_of[a]) for a in ds.accounts_of[ds.me.user_id]
+    )
+
+
+class RotatingTokens:
+    """The Azure CLI's cache: "sandbox" for a while, then a new token (a refresh) for good."""
+
+    def __init__(self, switch_after: int) -> None:
+        self.calls = 0
+        self.switch_after = switch_after
+
+    async def token(self, *, force_refresh: bool = False) -> str:
+        self.calls += 1
+        return "sandbox" if self.calls <= self.switch_after else "sandbox-2"
+
+
+async def test_401_on_the_first_request_after_a_token_change_is_recovered(
+    tmp_path: Path,
+) -> None:
+    sb = SandboxMsx(tokens=("sandbox", "sandbox-2"))
+    sb.faults.reject_first_after_token_change()
+    tokens = RotatingTokens(switch_after=1)  # WhoAmI with the old token, the rest new
+    async with gateway_for(sb, tmp_path, token_provider=tokens) as gateway:
+        with SnapshotStore(tmp_path / "db") as store:
+            result = await refresh(gateway, store)
+    ds = sb.dataset
+    assert {a.id for a in result.snapshot.accounts} == set(ds.accounts_of[ds.me.user_id])
+    assert result.snapshot.gaps == ()
+
+
+async def test_an_interrupted_refresh_keeps_the_snapshot_and_says_so(tmp_path: Path) -> None:
+    sb = SandboxMsx()
+    before = await first_snapshot(sb, tmp_path)
+    sb.faults.hang = True
+    async with gateway_for(sb, tmp_path) as gateway:
+        with SnapshotStore(tmp_path / "db") as store:
+            task = asyncio.ensure_future(refresh_book(gateway, store))
+            while sb.stats.in_flight == 0:
+                await asyncio.sleep(0)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            sb.faults.release()
+            assert store.load(before.user.user_id) == before
+            freshness = store.freshness(before.user.user_id)
+    assert freshness is not None
+    assert freshness.stale_reason == "Refresh interrupted before it finished"
