@@ -252,16 +252,12 @@ class MsxGateway:
         def params(chunk: list[str]) -> dict[str, str]:
             return {"$filter": any_guid(key, chunk), "$select": select}
 
-        size = self.client.page_size
-        # A page of ids at a time (split_ids only for the URL limit: it renders every
-        # prefix, which for thousands of ids would cost more than the requests).
-        chunks = [
-            part
-            for i in range(0, len(wanted), size)
-            for part in split_ids(
-                wanted[i : i + size], lambda c: self.client.url(entity_set, params(c))
-            )
-        ]
+        # A page of ids at a time, and no URL over the limit.
+        chunks = split_ids(
+            wanted,
+            lambda c: self.client.url(entity_set, params(c)),
+            max_ids=self.client.page_size,
+        )
         parts = await asyncio.gather(
             *(self.client.get_collection(entity_set, params(c)) for c in chunks)
         )

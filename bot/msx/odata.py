@@ -131,18 +131,24 @@ def split_ids(
     characters and each chunk has at most `max_ids` ids (e.g. one page's worth)."""
     if max_ids is not None and max_ids < 1:
         raise ValueError("max_ids must be at least 1")
+    unique = list(dict.fromkeys(ids))
+    if not unique:
+        return []
+    one = len(render(unique[:1]))
+    if one > max_url:
+        raise ValueError(f"a single id makes a URL longer than {max_url} characters")
+    # GUIDs are all one length, so each id adds the same: two renders size every chunk.
+    step = len(render(unique[:2])) - one if len(unique) > 1 else 0
+    size = (max_url - one) // step + 1 if step > 0 else len(unique)
+    size = min(size, max_ids or size)
     chunks: list[list[str]] = []
-    current: list[str] = []
-    for item in dict.fromkeys(ids):
-        candidate = [*current, item]
-        full = max_ids is not None and len(candidate) > max_ids
-        if current and (full or len(render(candidate)) > max_url):
-            chunks.append(current)
-            candidate = [item]
-            current = []
-        if not current and len(render(candidate)) > max_url:
+    start = 0
+    while start < len(unique):
+        chunk = unique[start : start + size]
+        while len(chunk) > 1 and len(render(chunk)) > max_url:  # ids of uneven length
+            chunk = chunk[:-1]
+        if len(render(chunk)) > max_url:
             raise ValueError(f"a single id makes a URL longer than {max_url} characters")
-        current = candidate
-    if current:
-        chunks.append(current)
+        chunks.append(chunk)
+        start += len(chunk)
     return chunks

@@ -97,11 +97,13 @@ def project(row: Row, entity: Entity, select: list[str] | None, patterns: list[s
         cols.append(entity.key)  # Dataverse always returns the primary key
     out: Row = {"@odata.etag": row.get("@odata.etag")}
     for col in cols:
-        if patterns:
-            for k, v in row.items():
-                if k.startswith(col + "@") and _wanted(k[len(col) + 1 :], patterns):
-                    out[k] = v
         out[col] = row.get(col)
+    if patterns:
+        chosen = set(cols)
+        for k, v in row.items():
+            col, at, term = k.partition("@")
+            if at and col in chosen and _wanted(term, patterns):
+                out[k] = v
     return out
 
 

@@ -179,7 +179,7 @@ async def _discover(gateway: MsxGateway, user_id: str) -> _Found:
         if a.role not in bucket:
             bucket.append(a.role)
     if roles:
-        await _drop(access)
+        _abandon(access)
         gaps = (MISSING_ACCOUNTS,) if assignments.may_be_truncated else ()
         return _Found(
             {k: sorted(v, key=_ROLE_ORDER.index) for k, v in roles.items()},
@@ -195,6 +195,22 @@ async def _drop(task: asyncio.Future[Any]) -> None:
     task.cancel()
     with contextlib.suppress(BaseException):
         await task
+
+
+_abandoned: set[asyncio.Future[Any]] = set()
+
+
+def _abandon(task: asyncio.Future[Any]) -> None:
+    """Let a speculative request we no longer need finish unheeded. Cancelling would free
+    its place under the concurrency bound while MSX is still working on it."""
+    _abandoned.add(task)  # the event loop keeps only weak references to tasks
+    task.add_done_callback(_forget)
+
+
+def _forget(task: asyncio.Future[Any]) -> None:
+    _abandoned.discard(task)
+    if not task.cancelled():
+        task.exception()  # retrieved, so asyncio does not log it as lost
 
 
 @dataclass
