@@ -353,11 +353,12 @@ async def test_full_page_without_next_link_may_be_truncated(h: Harness) -> None:
     assert not (await h.client.get_collection("short")).may_be_truncated
 
 
-async def test_last_page_judged_after_paging(h: Harness) -> None:
+async def test_a_full_last_page_after_paging_is_the_end(h: Harness) -> None:
+    # An entity that served a nextLink pages: no nextLink on a full page means the end.
     h.router.get(path=API_PATH + "p1").respond(json=page([{}] * 100, API + "p2").json())
     h.router.get(path=API_PATH + "p2").respond(json={"value": [{}] * 100})
     result = await h.client.get_collection("p1")
-    assert len(result) == 200 and result.may_be_truncated
+    assert len(result) == 200 and not result.may_be_truncated
 
 
 async def test_top_reached_may_be_truncated(h: Harness) -> None:

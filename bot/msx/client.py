@@ -159,8 +159,9 @@ class MsxClient:
             next_link = page.get("@odata.nextLink")
             url = self._check_next_link(next_link) if next_link else None
         else:
-            # No nextLink, yet a page as full as the cap: MSX may have stopped short.
-            truncated = last_page >= self.page_size
+            # No nextLink, yet a page as full as the cap: MSX may have stopped short. Once
+            # it has paged, though, the entity pages: no nextLink then means the end.
+            truncated = len(seen) == 1 and last_page >= self.page_size
         if top is not None and len(rows) >= top:
             truncated = True
         return Collection(rows, truncated)
