@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 
 import httpx
+from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.msx.gateway import MsxGateway
 from bot.store import SnapshotStore
+
+# Requests never leave the process: `.invalid` keeps a mistake from reaching a real host.
+SANDBOX_URL = "https://msx-sandbox.invalid"
 
 
 @dataclass
@@ -24,6 +29,20 @@ class Runtime:
     ) -> Runtime:
         store = SnapshotStore(settings.msx_bot_db)
         return cls(settings, MsxGateway.from_settings(settings, transport=transport), store)
+
+    @classmethod
+    def sandboxed(cls, settings: Settings, *, db: Path) -> Runtime:
+        """The same settings against the embedded MSX sandbox, with a database of its own."""
+        from bot.sandbox import SandboxMsx
+
+        sandbox_settings = settings.model_copy(
+            update={
+                "msx_base_url": SANDBOX_URL,
+                "msx_access_token": SecretStr("sandbox"),
+                "msx_bot_db": db,
+            }
+        )
+        return cls.open(sandbox_settings, transport=SandboxMsx().transport())
 
     async def aclose(self) -> None:
         await self.gateway.aclose()

@@ -6,11 +6,12 @@ import asyncio
 import datetime as dt
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from bot.cli import render
 from bot.cli.progress import refresh_progress
@@ -124,42 +125,55 @@ def accounts(as_json: JsonOpt = False) -> None:
     console.print(render.freshness_line(book.freshness, _now()))
 
 
-@app.command()
-def team(query: QueryArg, as_json: JsonOpt = False) -> None:
-    """The sellers and solution engineers on an account."""
+def _show_account(
+    query: str,
+    as_json: bool,
+    key: str,
+    rows: Callable[[Book, Account], Sequence[Any]],
+    as_row: Callable[[Any], dict[str, Any]],
+    table: Callable[[Account, Sequence[Any]], Table],
+) -> None:
+    """One account's team or milestones: a table for people, a JSON document for scripts."""
     book = _run(lambda rt: _book(rt, quiet=as_json))
     account = _pick(book, query)
-    members = book.snapshot.team_of(account.id)
+    found = rows(book, account)
     if as_json:
         _emit(
             {
                 "snapshot": render.freshness_json(book.freshness),
                 "account": render.account_json(account),
-                "team": [render.member_json(m) for m in members],
+                key: [as_row(r) for r in found],
             }
         )
         return
-    console.print(render.team_table(account, members))
+    console.print(table(account, found))
     console.print(render.freshness_line(book.freshness, _now()))
+
+
+@app.command()
+def team(query: QueryArg, as_json: JsonOpt = False) -> None:
+    """The sellers and solution engineers on an account."""
+    _show_account(
+        query,
+        as_json,
+        "team",
+        lambda book, a: book.snapshot.team_of(a.id),
+        render.member_json,
+        render.team_table,
+    )
 
 
 @app.command()
 def milestones(query: QueryArg, as_json: JsonOpt = False) -> None:
     """An account's milestones, with status, workload, monthly use and MSX links."""
-    book = _run(lambda rt: _book(rt, quiet=as_json))
-    account = _pick(book, query)
-    found = book.snapshot.milestones_of(account.id)
-    if as_json:
-        _emit(
-            {
-                "snapshot": render.freshness_json(book.freshness),
-                "account": render.account_json(account),
-                "milestones": [render.milestone_json(m) for m in found],
-            }
-        )
-        return
-    console.print(render.milestones_table(account, found))
-    console.print(render.freshness_line(book.freshness, _now()))
+    _show_account(
+        query,
+        as_json,
+        "milestones",
+        lambda book, a: book.snapshot.milestones_of(a.id),
+        render.milestone_json,
+        render.milestones_table,
+    )
 
 
 @app.command()

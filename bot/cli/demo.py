@@ -6,7 +6,6 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from pydantic import SecretStr
 from rich.console import Console
 from rich.panel import Panel
 
@@ -15,27 +14,18 @@ from bot.cli.progress import refresh_progress
 from bot.config import Settings
 from bot.domain import Account, Snapshot
 from bot.runtime import Runtime
-from bot.sandbox import SandboxMsx, build_dataset
 from bot.workflows.book import Book, refresh_book
-
-SANDBOX_URL = "https://msx-sandbox.invalid"
 
 
 def run_demo(console: Console) -> None:
     with tempfile.TemporaryDirectory(prefix="msx-bot-demo-") as tmp:
-        settings = Settings(
-            msx_base_url=SANDBOX_URL,
-            msx_access_token=SecretStr("sandbox"),
-            msx_bot_db=Path(tmp) / "demo.db",
-        )
-        book = asyncio.run(_import(settings, console))
+        book = asyncio.run(_import(Path(tmp) / "demo.db", console))
     _show(book, console)
 
 
-async def _import(settings: Settings, console: Console) -> Book:
-    sandbox = SandboxMsx(build_dataset())
+async def _import(db: Path, console: Console) -> Book:
     console.print(Panel.fit("MSX Bot demo — against the embedded MSX sandbox (no Slack, no VPN)"))
-    async with Runtime.open(settings, transport=sandbox.transport()) as runtime:
+    async with Runtime.sandboxed(Settings(), db=db) as runtime:
         with refresh_progress(console) as progress:
             book = await refresh_book(runtime.gateway, runtime.store, progress=progress)
     snap = book.snapshot

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.domain import Account, Freshness, Milestone, Role, Snapshot, TeamMember
+from bot.humanize import age
 from bot.workflows.lookup import AccountMatch
 
 STATUS_STYLE = {
@@ -19,17 +20,6 @@ STATUS_STYLE = {
     "On Track": "green",
     "Completed": "dim green",
 }
-
-
-def age(taken_at: dt.datetime, now: dt.datetime) -> str:
-    seconds = max(0, int((now - taken_at).total_seconds()))
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    if seconds < 86400:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86400} days ago"
 
 
 def freshness_line(freshness: Freshness, now: dt.datetime) -> Text:

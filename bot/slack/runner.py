@@ -6,7 +6,6 @@ import asyncio
 import logging
 import signal
 
-import httpx
 from pydantic import SecretStr
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -26,8 +25,6 @@ from bot.workflows.book import known_owner
 
 log = logging.getLogger(__name__)
 
-SANDBOX_URL = "https://msx-sandbox.invalid"
-
 
 class MissingSlackTokens(Exception):
     user_message = "Set SLACK_BOT_TOKEN (xoxb-) and SLACK_APP_TOKEN (xapp-): see README, Slack."
@@ -41,17 +38,6 @@ def slack_client(settings: Settings, token: SecretStr) -> AsyncWebClient:
             AsyncConnectionErrorRetryHandler(),
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
         ],
-    )
-
-
-def sandbox_settings(settings: Settings) -> Settings:
-    """The same settings, pointed at the embedded sandbox and a database of its own."""
-    return settings.model_copy(
-        update={
-            "msx_base_url": SANDBOX_URL,
-            "msx_access_token": SecretStr("sandbox"),
-            "msx_bot_db": settings.msx_bot_db.with_name("msx-bot-sandbox.db"),
-        }
     )
 
 
@@ -74,19 +60,17 @@ async def serve(settings: Settings, *, sandbox: bool = False) -> None:
     bot_token, app_token = settings.slack_bot_token, settings.slack_app_token
     if bot_token is None or app_token is None:
         raise MissingSlackTokens()
-    transport: httpx.AsyncBaseTransport | None = None
-    if sandbox:
-        from bot.sandbox import SandboxMsx, build_dataset
-
-        settings = sandbox_settings(settings)
-        transport = SandboxMsx(build_dataset()).transport()
-
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
-    async with Runtime.open(settings, transport=transport) as runtime:
+    runtime = (
+        Runtime.sandboxed(settings, db=settings.msx_bot_db.with_name("msx-bot-sandbox.db"))
+        if sandbox
+        else Runtime.open(settings)
+    )
+    async with runtime:
         client = slack_client(settings, bot_token)
         deps = build_deps(runtime, client, shared_book=sandbox)
         handler = AsyncSocketModeHandler(
