@@ -213,4 +213,3 @@ async def test_the_sandbox_rejects_a_task_msx_would_reject(gw: MsxGateway, sb: S
         await gw.create_task(draft, sb.dataset.me.user_id)
     assert caught.value.status == 400
     assert sb.created_tasks == []
-
