@@ -254,39 +254,8 @@ class _Builder:
 
     # ---- the whole org ----
 
-    def build(self) -> Dataset:
+    def assign_roles(self, mine: list[Row], colleague_only: list[Row], not_mine: list[Row]) -> None:
         rng = self.rng
-        pool = self.build_users()
-        territory_ids = self.build_territories()
-        unassigned = {
-            "@odata.etag": self.etag(),
-            "territoryid": self.uid(),
-            "name": "Unassigned",
-            "msp_accountteamunitname": None,
-        }
-        self.t["territories"].append(unassigned)
-        territories = {r["territoryid"]: r for r in self.t["territories"]}
-
-        n_colleague_only = max(4, self.n_mine // 6)
-        n_not_mine = 3
-        n_others = max(5, self.n_mine // 5)
-        total = self.n_mine + n_colleague_only + n_not_mine + n_others
-        acc_names = self.account_names(total)
-        rows: list[Row] = []
-        for i, name in enumerate(acc_names):
-            terr: Row | None = territories[rng.choice(territory_ids)]
-            if i == 3:
-                terr = None  # no territory at all: `<!channel> Industries`
-            elif i == 4:
-                terr = unassigned  # a territory name that is not Region.Segment.Area.Code
-            self.add_account(name, terr)
-            rows.append(self.t["accounts"][-1])
-        mine = rows[: self.n_mine]
-        colleague_only = rows[self.n_mine : self.n_mine + n_colleague_only]
-        not_mine = rows[
-            self.n_mine + n_colleague_only : self.n_mine + n_colleague_only + n_not_mine
-        ]
-
         me = ME.user_id
         jordan, mei = (c.user_id for c in COLLEAGUES)
         for i, acc in enumerate(mine):
@@ -327,27 +296,9 @@ class _Builder:
             ][j]
             self.team_row(acc, me, q1, q2, "Specialists IC")
 
-        for i, acc in enumerate(rows):
-            if i == 0:
-                target, others = 99, 190
-            elif i == 1:
-                target, others = 1, 12
-            elif i < self.n_mine:
-                target = rng.randint(20, 40) if i % 3 else rng.randint(2, 80)
-                others = rng.randint(8, 40)
-            else:
-                target, others = rng.randint(2, 45), rng.randint(5, 20)
-            self.fill_team(acc, target, pool, others)
-        rng.shuffle(self.t["msp_accountteams"])  # Dataverse order is not account order
-
-        for i, acc in enumerate(rows):
-            if i == 2:
-                self.add_milestones(acc, 135, statuses=list(MILESTONE_STATUS))
-            elif i < self.n_mine + n_colleague_only:
-                self.add_milestones(acc, rng.choice([0, 1, 2, 3, 4, 5, 6, 8, 10]))
-            else:
-                self.add_milestones(acc, rng.randint(0, 3))
-
+    def build_access_teams(self, rows: list[Row], mine: list[Row]) -> None:
+        me = ME.user_id
+        jordan = COLLEAGUES[0].user_id
         # Access teams: one per account, members = the users of ours aligned there.
         for acc in rows:
             aid = acc["accountid"]
@@ -384,6 +335,64 @@ class _Builder:
                 (mid, "msp_engagementmilestone", ms["msp_name"]),
                 [me],
             )
+
+    def build(self) -> Dataset:
+        rng = self.rng
+        pool = self.build_users()
+        territory_ids = self.build_territories()
+        unassigned = {
+            "@odata.etag": self.etag(),
+            "territoryid": self.uid(),
+            "name": "Unassigned",
+            "msp_accountteamunitname": None,
+        }
+        self.t["territories"].append(unassigned)
+        territories = {r["territoryid"]: r for r in self.t["territories"]}
+
+        n_colleague_only = max(4, self.n_mine // 6)
+        n_not_mine = 3
+        n_others = max(5, self.n_mine // 5)
+        total = self.n_mine + n_colleague_only + n_not_mine + n_others
+        acc_names = self.account_names(total)
+        rows: list[Row] = []
+        for i, name in enumerate(acc_names):
+            terr: Row | None = territories[rng.choice(territory_ids)]
+            if i == 3:
+                terr = None  # no territory at all: `<!channel> Industries`
+            elif i == 4:
+                terr = unassigned  # a territory name that is not Region.Segment.Area.Code
+            self.add_account(name, terr)
+            rows.append(self.t["accounts"][-1])
+        mine = rows[: self.n_mine]
+        colleague_only = rows[self.n_mine : self.n_mine + n_colleague_only]
+        not_mine = rows[
+            self.n_mine + n_colleague_only : self.n_mine + n_colleague_only + n_not_mine
+        ]
+
+        self.assign_roles(mine, colleague_only, not_mine)
+
+        for i, acc in enumerate(rows):
+            if i == 0:
+                target, others = 99, 190
+            elif i == 1:
+                target, others = 1, 12
+            elif i < self.n_mine:
+                target = rng.randint(20, 40) if i % 3 else rng.randint(2, 80)
+                others = rng.randint(8, 40)
+            else:
+                target, others = rng.randint(2, 45), rng.randint(5, 20)
+            self.fill_team(acc, target, pool, others)
+        rng.shuffle(self.t["msp_accountteams"])  # Dataverse order is not account order
+
+        for i, acc in enumerate(rows):
+            if i == 2:
+                self.add_milestones(acc, 135, statuses=list(MILESTONE_STATUS))
+            elif i < self.n_mine + n_colleague_only:
+                self.add_milestones(acc, rng.choice([0, 1, 2, 3, 4, 5, 6, 8, 10]))
+            else:
+                self.add_milestones(acc, rng.randint(0, 3))
+
+        self.build_access_teams(rows, mine)
         for user_id in self.memberships:
             rng.shuffle(self.memberships[user_id])
 
