@@ -13,7 +13,7 @@ from bot.runtime import Runtime
 from bot.slack import blocks as bk
 from bot.slack.access import Person
 from bot.slack.replies import Reply, error_reply
-from bot.workflows.book import Book, cached_book, refresh_book
+from bot.workflows.book import Book, known_user, refresh_book
 from bot.workflows.refresh import Progress, UnknownUser
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ class Refresher:
             self._running.discard(key)
 
     def _has_book(self, person: Person) -> bool:
-        return cached_book(self._runtime.store, email=person.book_email) is not None
+        return known_user(self._runtime.store, email=person.book_email) is not None
 
 
 def _done(book: Book) -> Reply:

@@ -54,8 +54,8 @@ async def refresh_book(
     email: str | None = None,
     progress: ProgressFn | None = None,
 ) -> Book:
-    previous = cached_book(store, email=email)
-    hint = previous.snapshot.user.user_id if previous else None
+    known = known_user(store, email=email)
+    hint = known.user_id if known else None
     result = await refresh(gateway, store, email=email, progress=progress, user_hint=hint)
     if email is None:
         store.set_state("", OWNER_KEY, result.snapshot.user.user_id)
@@ -66,10 +66,19 @@ async def refresh_book(
     )
 
 
+def known_user(store: SnapshotStore, *, email: str | None = None) -> Identity | None:
+    """Whose snapshot this is (the owner's, or the user with `email`), from the snapshots'
+    headers alone: no accounts, teams or milestones are loaded."""
+    if email is None:
+        owner = store.get_state("", OWNER_KEY)
+        return next((u for u in store.users() if u.user_id == owner), None) if owner else None
+    folded = email.strip().casefold()
+    return next((u for u in store.users() if (u.email or "").strip().casefold() == folded), None)
+
+
 def known_owner(store: SnapshotStore) -> Identity | None:
     """The owner as the snapshot last saw them: enough to answer while MSX is away."""
-    book = cached_book(store)
-    return book.snapshot.user if book else None
+    return known_user(store)
 
 
 async def identify_owner(gateway: MsxGateway, store: SnapshotStore) -> Identity:
