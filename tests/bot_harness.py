@@ -19,7 +19,7 @@ from bot.runtime import Runtime
 from bot.sandbox import SandboxMsx
 from bot.slack.app import build_app
 from bot.slack.deps import BotDeps
-from bot.slack.runner import build_deps, learn_owner, slack_client
+from bot.slack.runner import build_deps, slack_client
 
 OWNER = "UOWNER"
 COLLEAGUE = "UCOLLEAGUE"
@@ -209,7 +209,7 @@ async def running_bot(
         runtime = Runtime.open(settings, transport=transport)
         client = slack_client(settings, SecretStr("xoxb-test"))
         deps = build_deps(runtime, client)
-        await learn_owner(deps)
+        await deps.learn_owner()
         handler = AsyncSocketModeHandler(
             build_app(deps, client),
             "xapp-test",

@@ -13,7 +13,7 @@ from bot.msx.errors import MsxProblem
 from bot.runtime import Runtime
 from bot.slack.access import Access, Person
 from bot.slack.directory import SlackDirectory
-from bot.slack.refreshing import ProgressMessage, Refresher, Send
+from bot.slack.refreshing import ProgressMessage, Refresher
 from bot.workflows.book import Book, cached_book, identify_owner
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,3 @@ class BotDeps:
         return await self.cached_book(person) or await self.refresher.refresh(
             person, message, summary=False
         )
-
-
-__all__ = ["BotDeps", "Send"]

@@ -5,20 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.msx.errors import MsxProblem
 from bot.runtime import Runtime
 from bot.slack import blocks as bk
 from bot.slack.access import Person
-from bot.slack.replies import Reply, error_reply
+from bot.slack.replies import Reply, Send, error_reply
 from bot.workflows.book import Book, known_user, refresh_book
 from bot.workflows.refresh import Progress, UnknownUser
 
 log = logging.getLogger(__name__)
-
-Send = Callable[[Reply], Awaitable[None]]
 
 # A response_url takes 5 posts: the first line, at most 3 updates, and the result.
 RESPONSE_URL_USES = 5

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+
+from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.slack import blocks as bk
 from bot.slack.directory import SlackDirectory
@@ -18,6 +21,23 @@ class Reply:
     # mrkdwn, so names and user input in it are escaped like the blocks.
     text: str
     blocks: list[dict[str, Any]]
+
+
+Send = Callable[[Reply], Awaitable[None]]
+
+
+def sender(respond: AsyncRespond) -> Send:
+    """Post a reply through the interaction's response_url, ephemeral, replacing the last."""
+
+    async def send(reply: Reply) -> None:
+        await respond(
+            text=reply.text,
+            blocks=reply.blocks,
+            response_type="ephemeral",
+            replace_original=True,
+        )
+
+    return send
 
 
 def error_reply(message: str) -> Reply:

@@ -51,11 +51,6 @@ def build_deps(runtime: Runtime, client: AsyncWebClient, *, shared_book: bool = 
     return BotDeps(runtime, access, SlackDirectory(client), Refresher(runtime))
 
 
-async def learn_owner(deps: BotDeps) -> None:
-    """Who owns the bot, from MSX; until it answers, the last snapshot's owner stands."""
-    await deps.learn_owner()
-
-
 async def serve(settings: Settings, *, sandbox: bool = False) -> None:
     bot_token, app_token = settings.slack_bot_token, settings.slack_app_token
     if bot_token is None or app_token is None:
@@ -78,7 +73,7 @@ async def serve(settings: Settings, *, sandbox: bool = False) -> None:
             app_token.get_secret_value(),
             web_client=slack_client(settings, app_token),
         )
-        owner_task = asyncio.create_task(learn_owner(deps))
+        owner_task = asyncio.create_task(deps.learn_owner())
         await handler.connect_async()
         log.info("connected to Slack in Socket Mode%s", " (MSX sandbox)" if sandbox else "")
         try:

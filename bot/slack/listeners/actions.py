@@ -12,9 +12,8 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.slack import blocks as bk
 from bot.slack.deps import BotDeps
-from bot.slack.listeners.command import sender
 from bot.slack.refreshing import ProgressMessage
-from bot.slack.replies import error_reply, render_view
+from bot.slack.replies import error_reply, render_view, sender
 
 log = logging.getLogger(__name__)
 

@@ -14,21 +14,9 @@ from bot.slack import blocks as bk
 from bot.slack.commands import parse
 from bot.slack.deps import BotDeps
 from bot.slack.refreshing import ProgressMessage
-from bot.slack.replies import Reply, error_reply, render_query, render_view
+from bot.slack.replies import Reply, error_reply, render_query, render_view, sender
 
 log = logging.getLogger(__name__)
-
-
-def sender(respond: AsyncRespond) -> Any:
-    async def send(reply: Reply) -> None:
-        await respond(
-            text=reply.text,
-            blocks=reply.blocks,
-            response_type="ephemeral",
-            replace_original=True,
-        )
-
-    return send
 
 
 def register(app: AsyncApp, deps: BotDeps) -> None:
