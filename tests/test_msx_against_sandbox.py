@@ -184,7 +184,7 @@ async def test_a_full_team_page_without_nextlink_is_flagged_truncated(
 
 async def test_milestones_follow_nextlink_past_100(gw: MsxGateway, sb: SandboxMsx) -> None:
     big = sb.dataset.special["big_milestones"]
-    found = await gw.milestones([big])
+    found = (await gw.milestones([big])).items
     assert len(found) == len(sb.dataset.milestones_of[big]) > 100
     assert {m.id for m in found} == set(sb.dataset.milestones_of[big])
 

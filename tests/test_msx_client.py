@@ -328,7 +328,6 @@ async def test_next_link_followed_verbatim(h: Harness) -> None:
     )
     result = await h.client.get_collection("accounts", {"$select": "name"})
     assert [r["n"] for r in result.items] == [1, 2]
-    assert result.rows is result.items
     assert not result.may_be_truncated
     second = route.calls[1].request
     assert str(second.url) == next_link

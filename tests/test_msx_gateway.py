@@ -308,7 +308,7 @@ async def test_milestones_follow_next_link(h: Harness, gw: MsxGateway) -> None:
     route = h.router.get(path=API_PATH + "msp_engagementmilestones").mock(
         side_effect=[page(first, next_link), page([milestone_row(100, gid(2), "At Risk")])]
     )
-    milestones = await gw.milestones([gid(1), gid(2)])
+    milestones = (await gw.milestones([gid(1), gid(2)])).items
     assert len(milestones) == 101
     assert milestones[-1].status == "At Risk" and milestones[-1].needs_attention
     assert milestones[0].date is not None and milestones[0].monthly_use is None

@@ -18,11 +18,6 @@ class Collection(Generic[T]):
     items: list[T] = field(default_factory=list)
     may_be_truncated: bool = False
 
-    @property
-    def rows(self) -> list[T]:
-        """The same list under the name raw Dataverse results are usually given."""
-        return self.items
-
     def map(self, fn: Callable[[T], U]) -> Collection[U]:
         return Collection([fn(item) for item in self.items], self.may_be_truncated)
 

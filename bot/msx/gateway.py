@@ -178,9 +178,9 @@ class MsxGateway:
     # -- account details ---------------------------------------------------------------
 
     async def team_members(self, account_ids: Iterable[str], role: Role | None = None) -> TeamPage:
-        """Sellers and SEs on these accounts, in ONE request; keep the batch small (the
-        guide: ~3 accounts) so it fits one 100-row page, which msp_accountteams never
-        pages past."""
+        """Sellers and SEs on these accounts, in ONE request: msp_accountteams never pages
+        past 100 rows, so callers read `may_be_truncated` and `accounts_in_order` to ask
+        again for what a cut page left out (see workflows/team_fetch.py)."""
         ids = [guid(i) for i in dict.fromkeys(account_ids)]
         if not ids:
             return TeamPage([], False, [])
@@ -205,10 +205,7 @@ class MsxGateway:
         unique = {(m.account_id, m.user_id, m.role): m for m in members if m}
         return TeamPage(list(unique.values()), raw.may_be_truncated, accounts_in_order)
 
-    async def milestones(self, account_ids: Iterable[str]) -> list[Milestone]:
-        return (await self.milestones_checked(account_ids)).items
-
-    async def milestones_checked(self, account_ids: Iterable[str]) -> Collection[Milestone]:
+    async def milestones(self, account_ids: Iterable[str]) -> Collection[Milestone]:
         """Every milestone of these accounts (following nextLink), and whether MSX may
         have held some back."""
         ids = [guid(i) for i in dict.fromkeys(account_ids)]

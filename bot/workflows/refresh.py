@@ -267,7 +267,7 @@ async def _import(
 
     async def all_milestones() -> tuple[list[Milestone], list[str]]:
         async def chunk(ids: list[str]) -> tuple[list[Milestone], list[str]]:
-            found = await gateway.milestones_checked(ids)
+            found = await gateway.milestones(ids)
             counter.add(len(ids))
             return found.items, ids if found.may_be_truncated else []
 
