@@ -67,9 +67,6 @@ class Refresher:
         self._runtime = runtime
         self._running: set[str] = set()
 
-    def running(self, person: Person) -> bool:
-        return (person.book_email or "") in self._running
-
     async def refresh(
         self, person: Person, message: ProgressMessage, *, summary: bool = True
     ) -> Book | None:
