@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.domain import Role, TeamMember
 from bot.sandbox import names
+from bot.sandbox.access_teams import build_access_teams
 from bot.sandbox.dataset import (
     BUSINESS_UNIT_ID,
     COLLEAGUES,
@@ -24,12 +25,7 @@ from bot.sandbox.dataset import (
 from bot.sandbox.milestones import milestone_row
 from bot.sandbox.names import CLOUD_NON_SPECIALISTS, OTHER_ROWS, SE_TITLE, SELLER_TITLES
 from bot.sandbox.schema import (
-    ACCOUNT_TEAM_TEMPLATE,
-    FORMATTED,
     MILESTONE_STATUS,
-    MILESTONE_TEAM_TEMPLATE,
-    OPPORTUNITY_TEAM_TEMPLATE,
-    TEAM_TYPE,
 )
 
 __all__ = ["Dataset", "build_dataset"]
@@ -200,42 +196,6 @@ class _Builder:
             q1, q2, title = self.rng.choice(OTHER_ROWS)
             self.team_row(account, self.rng.choice(pool), q1, q2, title)
 
-    # ---- access teams ----
-
-    def add_team(
-        self,
-        name: str,
-        teamtype: int,
-        template: tuple[str, str] | None,
-        regarding: tuple[str, str, str] | None,
-        members: list[str],
-    ) -> None:
-        tid = self.uid()
-        row: Row = {
-            "@odata.etag": self.etag(),
-            "teamid": tid,
-            "name": name,
-            "teamtype": teamtype,
-            f"teamtype@{FORMATTED}": TEAM_TYPE[teamtype],
-        }
-        annotate_lookup(
-            row,
-            "_teamtemplateid_value",
-            template[0] if template else None,
-            "teamtemplate",
-            template[1] if template else "",
-        )
-        annotate_lookup(
-            row,
-            "_regardingobjectid_value",
-            regarding[0] if regarding else None,
-            regarding[1] if regarding else "",
-            regarding[2] if regarding else "",
-        )
-        self.t["teams"].append(row)
-        for user_id in members:
-            self.memberships.setdefault(user_id, []).append(tid)
-
     # ---- milestones ----
 
     def add_milestones(self, account: Row, count: int, statuses: list[int] | None = None) -> None:
@@ -296,46 +256,6 @@ class _Builder:
             ][j]
             self.team_row(acc, me, q1, q2, "Specialists IC")
 
-    def build_access_teams(self, rows: list[Row], mine: list[Row]) -> None:
-        me = ME.user_id
-        jordan = COLLEAGUES[0].user_id
-        # Access teams: one per account, members = the users of ours aligned there.
-        for acc in rows:
-            aid = acc["accountid"]
-            members = [u for u in self.accounts_of if aid in self.accounts_of[u]]
-            self.add_team(
-                f"{aid}+{ACCOUNT_TEAM_TEMPLATE}",
-                1,
-                (ACCOUNT_TEAM_TEMPLATE, "Account Team"),
-                (aid, "account", acc["name"]),
-                members,
-            )
-        for name in (
-            "MSX Sellers - US SMECC",
-            "Cloud & AI East",
-            "Avery Quinn's Team",
-            "Contoso BU",
-        ):
-            self.add_team(name, 0, None, None, [me] if name != "Contoso BU" else [jordan])
-        for acc in mine[:8]:
-            for opp_id, opp_name in self.opportunities.get(acc["accountid"], [])[:1]:
-                self.add_team(
-                    f"{opp_id}+{OPPORTUNITY_TEAM_TEMPLATE}",
-                    1,
-                    (OPPORTUNITY_TEAM_TEMPLATE, "Opportunity Sales Team"),
-                    (opp_id, "opportunity", opp_name),
-                    [me],
-                )
-        for ms in self.t["msp_engagementmilestones"][:3]:
-            mid = ms["msp_engagementmilestoneid"]
-            self.add_team(
-                f"{mid}+{MILESTONE_TEAM_TEMPLATE}",
-                1,
-                (MILESTONE_TEAM_TEMPLATE, "Milestone Team"),
-                (mid, "msp_engagementmilestone", ms["msp_name"]),
-                [me],
-            )
-
     def build(self) -> Dataset:
         rng = self.rng
         pool = self.build_users()
@@ -392,7 +312,7 @@ class _Builder:
             else:
                 self.add_milestones(acc, rng.randint(0, 3))
 
-        self.build_access_teams(rows, mine)
+        build_access_teams(self, rows, mine)
         for user_id in self.memberships:
             rng.shuffle(self.memberships[user_id])
 
