@@ -32,6 +32,8 @@ from bot.msx.errors import (
     is_off_vpn,
 )
 from bot.msx.odata import encode_query
+from bot.msx.slots import PrioritySlots
+from bot.msx.transport import AiohttpTransport
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +103,10 @@ class MsxClient:
         self._on_event = on_event
         self._sleep = sleep
         self._jitter = jitter
-        self._semaphore = asyncio.Semaphore(max_concurrency)
+        self._slots = PrioritySlots(max_concurrency)
         self._origin = httpx.URL(self.base_url)
         self._http = httpx.AsyncClient(
-            transport=transport,
+            transport=transport or AiohttpTransport(),
             timeout=timeout or httpx.Timeout(30.0, connect=10.0),
             follow_redirects=False,  # a redirect would carry the token elsewhere
             headers={
@@ -264,8 +266,8 @@ class MsxClient:
             raise MsxError.from_body(status, body)
 
     async def _attempt(self, method: str, url: str, token: str, json: Any) -> httpx.Response:
-        # The semaphore covers the request only, never a back-off sleep.
-        async with self._semaphore:
+        # The bound covers the request only, never a back-off sleep.
+        async with self._slots.slot():
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             self.requests_sent += 1
