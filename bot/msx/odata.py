@@ -91,6 +91,8 @@ def or_(*clauses: str) -> str:
 
 
 def _has_top_level_or(clause: str) -> bool:
+    if " or " not in clause:
+        return False  # the common case, without walking a long id list char by char
     depth = 0
     in_literal = False
     i = 0
