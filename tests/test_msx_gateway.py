@@ -137,6 +137,23 @@ async def test_my_assignments(h: Harness, gw: MsxGateway) -> None:
     assert data in params
 
 
+async def test_my_own_assignments_need_not_wait_for_whoami(h: Harness, gw: MsxGateway) -> None:
+    # Without an id, MSX is asked for the signed-in user's rows (EqualUserId), so the
+    # query can go out beside WhoAmI instead of after it.
+    filters: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        filters.append(query(request)["$filter"])
+        return page([team_row(gid(1), role_of_filter(filters[-1]))])
+
+    h.router.get(path=API_PATH + "msp_accountteams").mock(side_effect=answer)
+    result = await gw.my_assignments()
+    assert {a.role for a in result.items} == set(Role)
+    assert len(filters) == 5
+    mine = "Microsoft.Dynamics.CRM.EqualUserId(PropertyName='_msp_systemuserid_value')"
+    assert all(f.startswith(mine + " and ") and ME not in f for f in filters)
+
+
 async def test_my_assignments_read_on_by_account_when_a_role_fills_a_page(
     h: Harness, gw: MsxGateway
 ) -> None:

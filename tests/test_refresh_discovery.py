@@ -50,7 +50,7 @@ async def test_access_teams_roles_come_from_my_own_team_rows(
     sb = SandboxMsx()
     me = sb.dataset.me.user_id
 
-    async def nothing(self: MsxGateway, user_id: str) -> Collection[object]:
+    async def nothing(self: MsxGateway, user_id: str | None = None) -> Collection[object]:
         return Collection([], False)
 
     monkeypatch.setattr(MsxGateway, "my_assignments", nothing)
@@ -66,14 +66,35 @@ async def test_access_teams_roles_come_from_my_own_team_rows(
         assert members(snap, a.id) == truth(sb, a.id)
 
 
-async def test_account_teams_path_says_so_and_asks_access_teams_only_in_passing(
-    tmp_path: Path,
-) -> None:
+async def test_account_teams_path_says_so_and_asks_beside_whoami(tmp_path: Path) -> None:
     sb = SandboxMsx()
     async with gateway_for(sb, tmp_path) as gateway:
         with SnapshotStore(tmp_path / "db") as store:
             result = await refresh(gateway, store)
     assert result.snapshot.discovery is DiscoveryPath.ACCOUNT_TEAMS
-    # Asked beside the alignments (so a fallback costs no extra round trip), never again.
-    asked = [p for p in sb.stats.paths() if "teammembership_association" in p]
-    assert len(asked) <= 1
+    assert {a.id for a in result.snapshot.accounts} == set(sb.dataset.accounts_of[my_id(sb)])
+    # My alignments name me with EqualUserId, so they need not wait for WhoAmI's answer;
+    # the access teams are not asked when the alignments answer.
+    paths = sb.stats.paths()
+    mine = [p for p in paths if "msp_accountteams" in p and "EqualUserId" in p]
+    assert len(mine) == 5  # one a role
+    assert not any("teammembership_association" in p for p in paths)
+
+
+async def test_an_msx_without_equal_user_id_still_finds_my_accounts(tmp_path: Path) -> None:
+    sb = SandboxMsx()
+    sb.supports_equal_user_id = False  # answers 400, as an MSX without the function would
+    async with gateway_for(sb, tmp_path) as gateway:
+        with SnapshotStore(tmp_path / "db") as store:
+            result = await refresh(gateway, store)
+    snap = result.snapshot
+    assert snap.discovery is DiscoveryPath.ACCOUNT_TEAMS
+    assert {a.id for a in snap.accounts} == set(sb.dataset.accounts_of[my_id(sb)])
+    assert not snap.gaps
+    for a in snap.accounts:
+        assert a.my_roles
+        assert members(snap, a.id) == truth(sb, a.id)
+
+
+def my_id(sb: SandboxMsx) -> str:
+    return sb.dataset.me.user_id

@@ -111,15 +111,19 @@ class MsxGateway:
 
     # -- my accounts -------------------------------------------------------------------
 
-    async def my_assignments(self, user_id: str) -> Collection[Assignment]:
-        """My (account, role) alignments from msp_accountteams: Corporate rows of the five
-        seller and SE roles only (sellers with a "Specialists IC" title), as the team rules.
+    async def my_assignments(self, user_id: str | None = None) -> Collection[Assignment]:
+        """A person's (account, role) alignments from msp_accountteams: Corporate rows of
+        the five seller and SE roles only (sellers with a "Specialists IC" title), as the
+        team rules. Without `user_id`, the signed-in user's, asked with `EqualUserId` so
+        that it need not wait for WhoAmI; an MSX that refuses the function answers
+        MsxError 400 (or 501), and the caller asks again with the id.
 
         One query a role, all at once, so each answer is small; a role that still fills a
         page is read on by account (`_msp_accountid_value gt <last>`), since msp_accountteams
         gives no nextLink. `may_be_truncated` only if even that could not go on.
         """
-        me = guid_eq("_msp_systemuserid_value", user_id)
+        person = "_msp_systemuserid_value"
+        me = guid_eq(person, user_id) if user_id else equal_user_id(person)
 
         async def of_role(role: Role) -> tuple[list[dict[str, Any]], bool]:
             rows: list[dict[str, Any]] = []
@@ -271,6 +275,11 @@ class MsxGateway:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+def equal_user_id(prop: str) -> str:
+    """`Microsoft.Dynamics.CRM.EqualUserId`: true where `prop` is the signed-in user."""
+    return f"Microsoft.Dynamics.CRM.EqualUserId(PropertyName={literal(prop)})"
 
 
 def in_guids(prop: str, ids: Iterable[str]) -> str:

@@ -33,7 +33,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 connector=aiohttp.TCPConnector(limit=self._max_connections),
                 auto_decompress=False,  # httpx decodes Content-Encoding itself
                 skip_auto_headers=("Accept-Encoding", "User-Agent", "Content-Type"),
-                trust_env=False,
+                trust_env=True,  # HTTPS_PROXY / NO_PROXY, as httpx's own transport
             )
         return self._session
 

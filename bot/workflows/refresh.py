@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +27,11 @@ from bot.domain import (
     TeamMember,
 )
 from bot.msx.client import MsxEvent, listening
+from bot.msx.collection import Collection
+from bot.msx.errors import MsxError
 from bot.msx.gateway import MsxGateway
+from bot.msx.mapping import Assignment
+from bot.msx.slots import BACKGROUND, URGENT, priority
 from bot.store import SnapshotStore
 from bot.workflows.concurrency import all_of
 from bot.workflows.diff import diff_snapshots
@@ -38,6 +43,7 @@ from bot.workflows.team_fetch import TeamResult, fetch_teams
 MILESTONE_CHUNK = 8
 MILESTONE_QUERIES = 10
 _ROLE_ORDER = list(Role)
+log = logging.getLogger(__name__)
 MISSING_ACCOUNTS = "Some of your accounts may be missing: MSX cut the list of your alignments short"
 
 
@@ -116,18 +122,31 @@ async def refresh(
     try:
         with listening(waiting):
             report(Progress("Signing in"))
-            if email is None:
-                known_id = user_id = await gateway.whoami()
+
+            async def book(
+                user_id: str, mine: asyncio.Future[Collection[Assignment]] | None
+            ) -> tuple[_Found, _Imported]:
                 report(Progress("Finding my accounts"))
-                identity, found = await all_of(gateway.user(user_id), _discover(gateway, user_id))
+                found = await _discover(gateway, user_id, mine)
+                return found, await _import(gateway, list(found.roles), found.roles, report)
+
+            if email is None:
+                # My alignments need not wait for WhoAmI: EqualUserId names me.
+                mine = asyncio.ensure_future(gateway.my_assignments())
+                try:
+                    known_id = user_id = await gateway.whoami()
+                except BaseException:
+                    await _drop(mine)
+                    raise
+                identity, (found, imported) = await all_of(
+                    gateway.user(user_id), book(user_id, mine)
+                )
             else:
                 person = await gateway.user_by_email(email)
                 if person is None:
                     raise UnknownUser(email)
                 identity, known_id, user_id = person, person.user_id, person.user_id
-                report(Progress("Finding my accounts"))
-                found = await _discover(gateway, user_id)
-            imported = await _import(gateway, list(found.roles), found.roles, report)
+                found, imported = await book(user_id, None)
             accounts = imported.accounts
             if found.path is DiscoveryPath.ACCESS_TEAMS:
                 accounts = _roles_from_team(accounts, imported.team, user_id)
@@ -164,14 +183,24 @@ class _Found:
     gaps: tuple[str, ...] = ()
 
 
-async def _discover(gateway: MsxGateway, user_id: str) -> _Found:
-    # msp_accountteams has been seen answering nothing for current alignments (mid-2026):
-    # ask the access teams at the same time, so falling back costs no extra round trip.
-    access = asyncio.ensure_future(gateway.access_team_accounts(user_id))
+async def _discover(
+    gateway: MsxGateway, user_id: str, mine: asyncio.Future[Collection[Assignment]] | None
+) -> _Found:
+    """The accounts of `user_id`; `mine`, when given, is my own alignments already asked
+    for with EqualUserId (beside WhoAmI), so the access teams can only follow it."""
+    access = None
+    if mine is None:
+        # msp_accountteams has been seen answering nothing for current alignments
+        # (mid-2026): ask the access teams at the same time, so that falling back costs
+        # no extra round trip.
+        access = asyncio.ensure_future(gateway.access_team_accounts(user_id))
     try:
-        assignments = await gateway.my_assignments(user_id)
+        assignments = await (
+            _mine_or_by_id(gateway, user_id, mine) if mine else gateway.my_assignments(user_id)
+        )
     except BaseException:
-        await _drop(access)
+        if access is not None:
+            await _drop(access)
         raise
     roles: dict[str, list[Role]] = {}
     for a in assignments.items:
@@ -179,15 +208,29 @@ async def _discover(gateway: MsxGateway, user_id: str) -> _Found:
         if a.role not in bucket:
             bucket.append(a.role)
     if roles:
-        _abandon(access)
+        if access is not None:
+            _abandon(access)
         gaps = (MISSING_ACCOUNTS,) if assignments.may_be_truncated else ()
         return _Found(
             {k: sorted(v, key=_ROLE_ORDER.index) for k, v in roles.items()},
             DiscoveryPath.ACCOUNT_TEAMS,
             gaps,
         )
-    ids = await access
+    ids = await (access or gateway.access_team_accounts(user_id))
     return _Found({a: [] for a in dict.fromkeys(ids)}, DiscoveryPath.ACCESS_TEAMS)
+
+
+async def _mine_or_by_id(
+    gateway: MsxGateway, user_id: str, mine: asyncio.Future[Collection[Assignment]]
+) -> Collection[Assignment]:
+    """My alignments asked with EqualUserId, or by my id where MSX refuses the function."""
+    try:
+        return await mine
+    except MsxError as exc:
+        if exc.status not in (400, 501):
+            raise
+        log.info("MSX refused EqualUserId (HTTP %s); asking by user id", exc.status)
+        return await gateway.my_assignments(user_id)
 
 
 async def _drop(task: asyncio.Future[Any]) -> None:
@@ -233,9 +276,10 @@ async def _import(
     progress(Progress(counter.stage, 0, counter.total))
 
     async def accounts_with_territories() -> list[Account]:
-        accounts = await gateway.accounts(account_ids)
-        territory_ids = sorted({a.territory_id for a in accounts if a.territory_id})
-        territories = {t.id: t for t in await gateway.territories(territory_ids)}
+        with priority(URGENT):  # a chain of two: never let it wait behind the rest
+            accounts = await gateway.accounts(account_ids)
+            territory_ids = sorted({a.territory_id for a in accounts if a.territory_id})
+            territories = {t.id: t for t in await gateway.territories(territory_ids)}
         out = []
         for a in accounts:
             t = territories.get(a.territory_id or "")
@@ -267,7 +311,10 @@ async def _import(
 
     async def all_milestones() -> tuple[list[Milestone], list[str]]:
         async def chunk(ids: list[str]) -> tuple[list[Milestone], list[str]]:
-            found = await gateway.milestones(ids)
+            # Independent pages: they fill the places the team lanes leave free, so the
+            # lanes (and the e-mails that follow their last pages) finish sooner.
+            with priority(BACKGROUND):
+                found = await gateway.milestones(ids)
             counter.add(len(ids))
             return found.items, ids if found.may_be_truncated else []
 
