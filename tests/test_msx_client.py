@@ -62,7 +62,7 @@ async def test_headers_and_url(h: Harness) -> None:
     assert request.headers["OData-MaxVersion"] == "4.0"
     assert request.headers["OData-Version"] == "4.0"
     prefer = request.headers["Prefer"]
-    assert 'odata.include-annotations="*"' in prefer
+    assert 'odata.include-annotations="OData.Community.Display.V1.FormattedValue"' in prefer
     assert "odata.maxpagesize=100" in prefer
     assert h.client.requests_sent == 1
 

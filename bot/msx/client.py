@@ -31,6 +31,7 @@ from bot.msx.errors import (
     TokenRejected,
     is_off_vpn,
 )
+from bot.msx.mapping import FORMATTED_TERM
 from bot.msx.odata import encode_query
 from bot.msx.slots import PrioritySlots
 from bot.msx.transport import AiohttpTransport
@@ -113,7 +114,11 @@ class MsxClient:
                 "Accept": "application/json",
                 "OData-MaxVersion": "4.0",
                 "OData-Version": "4.0",
-                "Prefer": f'odata.include-annotations="*",odata.maxpagesize={page_size}',
+                # Only the labels we show: "*" would add two more annotations to every
+                # lookup in every row, a third of a team page's bytes.
+                "Prefer": (
+                    f'odata.include-annotations="{FORMATTED_TERM}",odata.maxpagesize={page_size}'
+                ),
             },
         )
         self.requests_sent = 0

@@ -9,7 +9,8 @@ from typing import Any
 from bot.domain import Account, Identity, Milestone, Role, TaskDraft, TeamMember, Territory
 from bot.msx.odata import guid, is_guid
 
-FORMATTED = "@OData.Community.Display.V1.FormattedValue"
+FORMATTED_TERM = "OData.Community.Display.V1.FormattedValue"
+FORMATTED = "@" + FORMATTED_TERM
 MSX_APP_ID = "fe0c3504-3700-e911-a849-000d3a10b7cc"
 ACCOUNT_TEAM_TEMPLATE_ID = "3fcc1cfc-3e43-e311-9405-00155db3ba1e"
 SELLER_TITLE_MARK = "Specialists IC"  # sellers' standard titles contain it; CSAs etc. don't
