@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,32 @@ def test_round_trip_is_exact(store: SnapshotStore) -> None:
     assert loaded.accounts[0].my_roles == (Role.DATA_SE, Role.GROWTH_SELLER)
 
 
+def test_bare_snapshot_round_trips(store: SnapshotStore) -> None:
+    bare = Snapshot(
+        user=Identity(user_id="u-cy", name="Cy"),  # no email, lists or gaps
+        taken_at=T0,
+        discovery=DiscoveryPath.ACCOUNT_TEAMS,
+    )
+    store.save(bare)
+    assert store.load("u-cy") == bare
+    assert store.users() == [bare.user]
+
+
+def test_loaded_objects_have_their_exact_types(store: SnapshotStore) -> None:
+    milestone = Milestone(id="m5", account_id="a1", name="Int", monthly_use=5, url="https://x/5")
+    snapshot = rich_snapshot().model_copy(
+        update={"milestones": (*rich_snapshot().milestones, milestone)}
+    )
+    store.save(snapshot)
+    loaded = store.load("u-ana")
+    assert loaded == snapshot
+    assert all(type(r) is Role for a in loaded.accounts for r in a.my_roles)
+    assert isinstance(loaded.accounts[0].my_roles, tuple)
+    assert all(type(m.role) is Role for m in loaded.team)
+    assert type(loaded.milestones[-1].monthly_use) is float
+    assert type(loaded.milestones[0].date) is dt.date
+
+
 def test_round_trip_survives_reopening(tmp_path: Path) -> None:
     path = tmp_path / "msx-bot.db"
     with SnapshotStore(path) as first:
@@ -161,6 +188,16 @@ def test_failed_save_keeps_the_previous_snapshot_whole(store: SnapshotStore) -> 
         store.save(bad)
     assert store.load("u-ana") == old
     assert store.last_failure("u-ana") == (T0 + dt.timedelta(minutes=5), "VPN down")
+
+
+def test_a_failed_save_says_nothing_of_the_rows(store: SnapshotStore) -> None:
+    bad = rich_snapshot(tag=" secret")
+    bad = bad.model_copy(update={"milestones": (*bad.milestones, bad.milestones[0])})
+    with pytest.raises(StoreError) as caught:
+        store.save(bad)
+    chain = "".join(traceback.format_exception(caught.value))
+    assert "UNIQUE constraint failed" in chain
+    assert "secret" not in chain and "Fabric" not in chain
 
 
 def test_failure_at_commit_time_keeps_the_previous_snapshot(
