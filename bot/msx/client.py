@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
+import orjson
 
 from bot.config import Settings
 from bot.msx.auth import TokenProvider
@@ -189,8 +190,8 @@ class MsxClient:
     async def _get_url(self, url: str) -> dict[str, Any]:
         response = await self._send("GET", url)
         try:
-            data = response.json()
-        except ValueError:
+            data = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
             raise MsxError(
                 response.status_code, "", "MSX answered with something not JSON"
             ) from None
