@@ -224,6 +224,68 @@ async def test_in_function_over_http(client: httpx.AsyncClient) -> None:
     assert {a["accountid"] for a in r.json()["value"]} == set(ids)
 
 
+EQUAL_USER_ID = "Microsoft.Dynamics.CRM.EqualUserId"
+
+
+async def team_ids(client: httpx.AsyncClient, f: str) -> list[str]:
+    r = await client.get("msp_accountteams", params={"$filter": f, "$select": "msp_accountteamid"})
+    assert r.status_code == 200, r.text
+    return [row["msp_accountteamid"] for row in r.json()["value"]]
+
+
+async def test_equal_user_id_matches_the_signed_in_user(
+    client: httpx.AsyncClient, sb: SandboxMsx
+) -> None:
+    mine = f"{EQUAL_USER_ID}(PropertyName='_msp_systemuserid_value')"
+    corporate = "msp_qualifier1 eq 'Corporate'"
+    me = DS.me.user_id
+    expected = await team_ids(client, f"_msp_systemuserid_value eq {me} and {corporate}")
+    assert expected and await team_ids(client, f"{mine} and {corporate}") == expected
+    # The unindexed path (not-not) agrees, and it composes with `or` like any boolean.
+    assert await team_ids(client, f"not (not ({mine})) and {corporate}") == expected
+    account = DS.special["big_team"]
+    either = f"_msp_systemuserid_value eq {me} or _msp_accountid_value eq {account}"
+    assert await team_ids(client, f"{mine} or _msp_accountid_value eq {account}") == (
+        await team_ids(client, either)
+    )
+    users = (
+        await client.get(
+            "systemusers", params={"$filter": f"{EQUAL_USER_ID}(PropertyName='systemuserid')"}
+        )
+    ).json()["value"]
+    assert [u["systemuserid"] for u in users] == [me]
+    # It follows whoever is signed in.
+    sb.signed_in_user_id = DS.colleagues[0].user_id
+    theirs = await team_ids(
+        client, f"_msp_systemuserid_value eq {DS.colleagues[0].user_id} and {corporate}"
+    )
+    assert theirs and theirs != expected
+    assert await team_ids(client, f"{mine} and {corporate}") == theirs
+
+
+async def test_equal_user_id_errors_over_http(client: httpx.AsyncClient, sb: SandboxMsx) -> None:
+    async def error(entity_set: str, f: str) -> tuple[int, str, str]:
+        return error_of(await client.get(entity_set, params={"$filter": f}))
+
+    assert await error("msp_accountteams", f"{EQUAL_USER_ID}(PropertyName='ownerid')") == (
+        400,
+        "0x80060888",
+        "Could not find a property named 'ownerid' on type "
+        "'Microsoft.Dynamics.CRM.msp_accountteam'.",
+    )
+    status, _, message = await error("systemusers", f"{EQUAL_USER_ID}(PropertyName='fullname')")
+    assert status == 400 and "'Edm.Guid'" in message and "'fullname'" in message
+    status, _, message = await error("systemusers", f"{EQUAL_USER_ID}()")
+    assert status == 400 and "PropertyName" in message
+    # An MSX without the function refuses it.
+    sb.supports_equal_user_id = False
+    assert await error("systemusers", f"{EQUAL_USER_ID}(PropertyName='systemuserid')") == (
+        400,
+        "0x80060888",
+        f"The query function '{EQUAL_USER_ID}' is not supported.",
+    )
+
+
 async def test_url_longer_than_32k_is_refused(client: httpx.AsyncClient) -> None:
     ids = " or ".join(f"accountid eq {DS.me.user_id}" for _ in range(800))
     r = await client.get("accounts", params={"$filter": ids})
@@ -303,6 +365,22 @@ async def test_guide_team_query_returns_exact_team(client: httpx.AsyncClient) ->
         )
     ).json()
     assert slow["value"] == body["value"]
+
+
+async def test_indexed_answers_keep_table_order(client: httpx.AsyncClient) -> None:
+    accounts = DS.accounts_of[DS.me.user_id][:6]
+    pinned = " or ".join(f"_msp_accountid_value eq {a}" for a in reversed(accounts))
+    f = f"({pinned}) and msp_qualifier1 eq 'Corporate'"
+    for orderby in (None, "_msp_accountid_value", "_msp_accountid_value desc", "msp_fullname"):
+        params = {"$filter": f, "$select": "msp_accountteamid,msp_fullname"}
+        if orderby:
+            params["$orderby"] = orderby
+        fast = (await client.get("msp_accountteams", params=params)).json()["value"]
+        # The unindexed path (not-not) scans the table in order.
+        slow = (
+            await client.get("msp_accountteams", params={**params, "$filter": f"not (not ({f}))"})
+        ).json()["value"]
+        assert len(fast) > 20 and fast == slow, orderby
 
 
 async def test_tampered_or_reused_skiptoken_is_400(client: httpx.AsyncClient) -> None:

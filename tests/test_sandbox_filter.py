@@ -6,7 +6,13 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox.odata_filter import key_constraint, parse_filter, tokenize
+from bot.sandbox.odata_filter import (
+    filter_rows,
+    key_constraint,
+    parse_filter,
+    split_key_constraint,
+    tokenize,
+)
 from bot.sandbox.schema import ENTITIES, ODataError
 
 TEAM = ENTITIES["msp_accountteams"]
@@ -177,8 +183,67 @@ def test_key_constraint_finds_pinned_guids() -> None:
         TEAM,
     )
     assert key_constraint(node) == ("_msp_accountid_value", {A1, A2})
+    # What is left for the rows the index returns is the rest of the `and`s.
+    key, rest = split_key_constraint(node)
+    assert key == ("_msp_accountid_value", {A1, A2}) and rest is not None
+    assert [r["msp_accountteamid"] for r in filter_rows(rest, ROWS)] == ids(GUIDE) == ["1"]
+    assert split_key_constraint(parse_filter(f"_msp_accountid_value eq {A1}", TEAM))[1] is None
     assert (
         key_constraint(parse_filter(f"_msp_accountid_value eq {A1} or msp_qualifier1 eq 'x'", TEAM))
         is None
     )
     assert key_constraint(parse_filter(f"not (_msp_accountid_value eq {A1})", TEAM)) is None
+
+
+EQUAL_USER_ID = "Microsoft.Dynamics.CRM.EqualUserId(PropertyName='_msp_systemuserid_value')"
+U1 = "99999999-8888-7777-6666-555555555555"
+U2 = "12345678-1234-1234-1234-123456789abc"
+ROWS_BY_USER: list[dict[str, Any]] = [
+    {"msp_accountteamid": "1", "_msp_systemuserid_value": U1, "msp_qualifier1": "Corporate"},
+    {"msp_accountteamid": "2", "_msp_systemuserid_value": U2, "msp_qualifier1": "Corporate"},
+    {"msp_accountteamid": "3", "_msp_systemuserid_value": U1, "msp_qualifier1": "Area"},
+    {"msp_accountteamid": "4", "_msp_systemuserid_value": None, "msp_qualifier1": "Area"},
+]
+
+
+def by_user(text: str, user_id: str = U1) -> list[str]:
+    node = parse_filter(text, TEAM, user_id=user_id)
+    return [r["msp_accountteamid"] for r in ROWS_BY_USER if node.eval(r)]
+
+
+def test_equal_user_id_is_the_signed_in_user() -> None:
+    assert by_user(EQUAL_USER_ID) == ["1", "3"]
+    assert by_user(EQUAL_USER_ID, U2.upper()) == ["2"]  # Guids compare without case
+    assert by_user(f"{EQUAL_USER_ID} and msp_qualifier1 eq 'Area'") == ["3"]
+    assert by_user(f"{EQUAL_USER_ID} or msp_qualifier1 eq 'Area'") == ["1", "3", "4"]
+    assert by_user(f"not {EQUAL_USER_ID}") == ["2", "4"]
+    assert by_user(f"({EQUAL_USER_ID}) eq false") == ["2", "4"]
+    # It is `_msp_systemuserid_value eq <user>`, so the index answers it.
+    node = parse_filter(f"{EQUAL_USER_ID} and msp_qualifier1 eq 'Area'", TEAM, user_id=U1)
+    assert key_constraint(node) == ("_msp_systemuserid_value", {U1})
+
+
+def test_equal_user_id_errors() -> None:
+    def user_err(text: str) -> str:
+        with pytest.raises(ODataError) as info:
+            parse_filter(text, TEAM, user_id=U1)
+        assert info.value.status == 400
+        return info.value.message
+
+    func = "Microsoft.Dynamics.CRM.EqualUserId"
+    assert user_err(f"{func}(PropertyName='msp_nope')") == (
+        "Could not find a property named 'msp_nope' on type "
+        "'Microsoft.Dynamics.CRM.msp_accountteam'."
+    )
+    assert user_err(f"{func}(PropertyName='msp_qualifier1')") == (
+        f"{func} requires a property of type 'Edm.Guid'; 'msp_qualifier1' is of type 'Edm.String'."
+    )
+    one_parameter = f"{func} requires exactly one parameter, PropertyName."
+    assert user_err(f"{func}()") == one_parameter
+    assert user_err(f"{func}(Property='_msp_systemuserid_value')") == one_parameter
+    assert user_err(f"{func}(PropertyName='_msp_systemuserid_value',X='y')") == one_parameter
+    assert "String value expected" in user_err(f"{func}(PropertyName=_msp_systemuserid_value)")
+    # A parameter alias is not supported: 400, like any other unknown syntax.
+    assert "'@' is not valid" in user_err(f"{func}(PropertyName=@p1)")
+    # Without a signed-in user to compare with, the function is refused outright.
+    assert err(EQUAL_USER_ID) == f"The query function '{func}' is not supported."

@@ -19,7 +19,7 @@ import httpx
 from bot.sandbox import metadata
 from bot.sandbox.data import Dataset, build_dataset
 from bot.sandbox.faults import ConnectionDropped, Faults, Stats
-from bot.sandbox.odata_filter import key_constraint, parse_filter
+from bot.sandbox.odata_filter import filter_rows, parse_filter, split_key_constraint
 from bot.sandbox.query import (
     MAX_URL,
     annotation_filter,
@@ -32,6 +32,7 @@ from bot.sandbox.query import (
     parse_select,
     parse_top,
     project,
+    projector,
     read_skiptoken,
     skiptoken_for,
     sort_rows,
@@ -93,6 +94,8 @@ class SandboxMsx:
         self.dataset = dataset if dataset is not None else build_dataset(seed, accounts)
         self.tokens: set[str] = set(tokens)
         self.signed_in_user_id: str = self.dataset.me.user_id
+        # False: refuse $filter's EqualUserId(), as an MSX without the function would.
+        self.supports_equal_user_id = True
         self.faults = Faults()
         self.stats = Stats()
         self.created_tasks: list[Row] = []
@@ -303,18 +306,30 @@ class SandboxMsx:
         want_count = parse_count(opts.get("$count"))
         offset = read_skiptoken(self._secret, path, opts)
         if "$filter" in opts:
-            node = parse_filter(opts["$filter"], entity)
-            constraint = key_constraint(node) if indexed else None
+            me = self.signed_in_user_id if self.supports_equal_user_id else None
+            node = parse_filter(opts["$filter"], entity, user_id=me)
+            constraint, rest = split_key_constraint(node) if indexed else (None, node)
             if constraint is not None:
-                # Answer pinned Guid filters from an index; keep table order for paging.
+                # Answer pinned Guid filters from an index.
                 index = self.dataset.index(entity.set_name, constraint[0])
-                pos = self.dataset.position(entity.set_name)
                 found = [r for v in constraint[1] for r in index.get(v, [])]
                 if rows is not self.dataset.tables[entity.set_name]:
                     allowed = {id(r) for r in rows}
                     found = [r for r in found if id(r) in allowed]
-                rows = sorted(found, key=lambda r: pos[id(r)])
-            rows = [r for r in rows if node.eval(r)]
+                rows = found
+            if rest is not None:  # what the index did not already settle
+                rows = filter_rows(rest, rows)
+            # The index returns rows grouped by value, each group in table order. Paging and
+            # $orderby ties follow table order: restore it (after the filter: fewer rows),
+            # unless there is one group, or $orderby sorts by that value first, which keeps
+            # ties within a group.
+            if (
+                constraint is not None
+                and len(constraint[1]) > 1
+                and not (order and order[0][0] == constraint[0])
+            ):
+                pos = self.dataset.position(entity.set_name)
+                rows.sort(key=lambda r: pos[id(r)])
         if order:
             rows = sort_rows(rows, order, entity)
         size = page_size(prefs)
@@ -327,7 +342,7 @@ class SandboxMsx:
         }
         if want_count:
             payload["@odata.count"] = min(len(rows), 5000)
-        payload["value"] = [project(r, entity, select, patterns) for r in page]
+        payload["value"] = list(map(projector(entity, select, patterns), page))
         more = offset + limit < len(rows)
         # $top never pages; msp_accountteams silently cuts at the cap (the guide's trap).
         if more and top is None and entity.pages:

@@ -7,9 +7,13 @@ Grammar (precedence low to high): or, and, not, comparison, primary.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
+from itertools import compress, repeat
 from typing import Any
 
 from bot.sandbox.odata_lexer import GUID, Token, tokenize
@@ -27,34 +31,48 @@ _OPS = {
 }
 _STRING_FUNCS = ("startswith", "endswith", "contains")
 IN_FUNC = "Microsoft.Dynamics.CRM.In"
+EQUAL_USER_ID = "Microsoft.Dynamics.CRM.EqualUserId"
 _NUMERIC = {"Edm.Int32", "Edm.Int64", "Edm.Decimal", "Edm.Double"}
 _TEMPORAL = {"Edm.Date", "Edm.DateTimeOffset"}
 
-# ---- AST: each node knows its EDM type and how to evaluate against a row ----
+# ---- AST: each node knows its EDM type and compiles to a closure over a row ----
+#
+# Work that does not depend on the row (normalizing literals, picking a conversion by type)
+# is done once per query, in `compile`, not once per row.
 
 
 @dataclass
 class Node:
     edm: str
 
-    def eval(self, row: Row) -> Any:
+    def compile(self) -> Callable[[Row], Any]:
+        """This node's value for a row, as a closure built once per query."""
         raise NotImplementedError
+
+    @cached_property
+    def _compiled(self) -> Callable[[Row], Any]:
+        return self.compile()
+
+    def eval(self, row: Row) -> Any:
+        return self._compiled(row)
 
 
 @dataclass
 class Literal(Node):
     value: Any
 
-    def eval(self, row: Row) -> Any:
-        return self.value
+    def compile(self) -> Callable[[Row], Any]:
+        value = self.value
+        return lambda row: value
 
 
 @dataclass
 class Prop(Node):
     name: str
 
-    def eval(self, row: Row) -> Any:
-        return row.get(self.name)
+    def compile(self) -> Callable[[Row], Any]:
+        name = self.name
+        return lambda row: row.get(name)
 
 
 @dataclass
@@ -63,21 +81,22 @@ class Compare(Node):
     left: Node
     right: Node
 
-    def eval(self, row: Row) -> bool:
-        a, b = (
-            _norm(self.left.eval(row), self.left.edm),
-            _norm(self.right.eval(row), self.right.edm),
-        )
-        if self.op == "eq":
-            return a == b
-        if self.op == "ne":
-            return a != b
-        if a is None or b is None:
-            return False
-        try:
-            return bool({"gt": a > b, "ge": a >= b, "lt": a < b, "le": a <= b}[self.op])
-        except TypeError:
-            return False
+    def compile(self) -> Callable[[Row], bool]:
+        a, b = _normalized(self.left), _normalized(self.right)
+        cmp = _COMPARE[self.op]
+        if self.op in ("eq", "ne"):
+            return lambda row: cmp(a(row), b(row))
+
+        def ordered(row: Row) -> bool:
+            x, y = a(row), b(row)
+            if x is None or y is None:
+                return False
+            try:
+                return bool(cmp(x, y))
+            except TypeError:
+                return False
+
+        return ordered
 
 
 @dataclass
@@ -86,18 +105,31 @@ class Logical(Node):
     left: Node
     right: Node
 
-    def eval(self, row: Row) -> bool:
+    def compile(self) -> Callable[[Row], bool]:
+        tests = [t.compile() for t in self._terms()]
+        # map() with operator.call: no generator to set up on every row.
         if self.op == "and":
-            return bool(self.left.eval(row)) and bool(self.right.eval(row))
-        return bool(self.left.eval(row)) or bool(self.right.eval(row))
+            return lambda row: all(map(operator.call, tests, repeat(row)))
+        return lambda row: any(map(operator.call, tests, repeat(row)))
+
+    def _terms(self) -> list[Node]:
+        """The operands of a chain of this same operator, in order (`a or b or c`)."""
+        out: list[Node] = []
+        for side in (self.left, self.right):
+            if isinstance(side, Logical) and side.op == self.op:
+                out += side._terms()
+            else:
+                out.append(side)
+        return out
 
 
 @dataclass
 class Not(Node):
     operand: Node
 
-    def eval(self, row: Row) -> bool:
-        return not self.operand.eval(row)
+    def compile(self) -> Callable[[Row], bool]:
+        f = self.operand.compile()
+        return lambda row: not f(row)
 
 
 @dataclass
@@ -106,16 +138,16 @@ class StringFunc(Node):
     subject: Node
     needle: Node
 
-    def eval(self, row: Row) -> bool:
-        s, x = self.subject.eval(row), self.needle.eval(row)
-        if s is None or x is None:
-            return False
-        s, x = str(s).casefold(), str(x).casefold()
-        if self.func == "startswith":
-            return s.startswith(x)
-        if self.func == "endswith":
-            return s.endswith(x)
-        return x in s
+    def compile(self) -> Callable[[Row], bool]:
+        # Both sides are Edm.String or null, so normalized means casefolded.
+        s, x = _normalized(self.subject), _normalized(self.needle)
+        test = _STRING_TESTS[self.func]
+
+        def found(row: Row) -> bool:
+            sv, xv = s(row), x(row)
+            return sv is not None and xv is not None and test(sv, xv)
+
+        return found
 
 
 @dataclass
@@ -123,23 +155,37 @@ class InList(Node):
     prop: Prop
     values: frozenset[Any]
 
-    def eval(self, row: Row) -> bool:
-        return _norm(self.prop.eval(row), self.prop.edm) in self.values
+    def compile(self) -> Callable[[Row], bool]:
+        value, values = _normalized(self.prop), self.values
+        return lambda row: value(row) in values
 
 
-def _norm(value: Any, edm: str) -> Any:
-    """Bring a value to the form it compares in: strings case-insensitive, GUIDs lowercase."""
-    if value is None:
-        return None
-    if edm == "Edm.String":
-        return str(value).casefold()
-    if edm == "Edm.Guid":
-        return str(value).lower()
-    if edm in _NUMERIC:
-        return Decimal(str(value))
-    if edm in _TEMPORAL:
-        return _to_datetime(str(value))
-    return value
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "lt": operator.lt,
+    "le": operator.le,
+}
+_STRING_TESTS: dict[str, Callable[[str, str], bool]] = {
+    "startswith": str.startswith,
+    "endswith": str.endswith,
+    "contains": lambda s, x: x in s,
+}
+
+
+def _normalized(node: Node) -> Callable[[Row], Any]:
+    """The node's value in the form it compares in (see `_norm`)."""
+    if isinstance(node, Literal):
+        value = _norm(node.value, node.edm)
+        return lambda row: value
+    convert = _CONVERT.get(node.edm)
+    if convert is None:
+        return node.compile()
+    assert isinstance(node, Prop)  # only literals and properties have non-Boolean types
+    name = node.name
+    return lambda row: None if (v := row.get(name)) is None else convert(v)
 
 
 def _to_datetime(text: str) -> dt.datetime:
@@ -149,20 +195,34 @@ def _to_datetime(text: str) -> dt.datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
+# How a non-null value of each type is brought to the form it compares in: strings
+# case-insensitive, GUIDs lowercase, numbers exact, dates as aware datetimes.
+_CONVERT: dict[str, Callable[[Any], Any]] = {
+    "Edm.String": lambda v: str(v).casefold(),
+    "Edm.Guid": lambda v: str(v).lower(),
+    **dict.fromkeys(_NUMERIC, lambda v: Decimal(str(v))),
+    **dict.fromkeys(_TEMPORAL, lambda v: _to_datetime(str(v))),
+}
+
+
+def _norm(value: Any, edm: str) -> Any:
+    convert = _CONVERT.get(edm)
+    return value if value is None or convert is None else convert(value)
+
+
 class _Parser:
-    def __init__(self, text: str, entity: Entity) -> None:
+    def __init__(self, text: str, entity: Entity, user_id: str | None) -> None:
         self.text = text
         self.entity = entity
+        self.user_id = user_id
         self.tokens = tokenize(text)
         self.i = 0
-
-    @property
-    def tok(self) -> Token:
-        return self.tokens[self.i]
+        self.tok = self.tokens[0]  # the current token
 
     def advance(self) -> Token:
-        t = self.tokens[self.i]
+        t = self.tok
         self.i += 1
+        self.tok = self.tokens[self.i]
         return t
 
     def error(self, what: str = "Syntax error") -> ODataError:
@@ -258,16 +318,21 @@ class _Parser:
             if nxt.kind == "punct" and nxt.text == "(":
                 return self.parse_call()
             self.advance()
-            if t.text not in self.entity.props:
-                raise unknown_property(t.text, self.entity)
-            return Prop(self.entity.props[t.text], t.text)
+            return self.prop(t.text)
         raise self.error()
+
+    def prop(self, name: str) -> Prop:
+        if name not in self.entity.props:
+            raise unknown_property(name, self.entity)
+        return Prop(self.entity.props[name], name)
 
     def parse_call(self) -> Node:
         name = self.advance().text
         self.expect("(")
         if name == IN_FUNC:
             return self.parse_in()
+        if name == EQUAL_USER_ID:
+            return self.parse_equal_user_id()
         if name not in _STRING_FUNCS:
             raise bad_query(
                 f"An unknown function with name '{name}' was found. This may also be a function "
@@ -294,10 +359,7 @@ class _Parser:
             param = self.advance().text
             self.expect("=")
             if param == "PropertyName" and self.tok.kind == "str":
-                pname = self.advance().value
-                if pname not in self.entity.props:
-                    raise unknown_property(pname, self.entity)
-                prop = Prop(self.entity.props[pname], pname)
+                prop = self.prop(self.advance().value)
             elif param == "PropertyValues":
                 values = self.parse_value_list()
             else:
@@ -310,6 +372,29 @@ class _Parser:
         if prop is None or values is None:
             raise bad_query(f"{IN_FUNC} requires the parameters PropertyName and PropertyValues.")
         return InList("Edm.Boolean", prop, frozenset(_in_value(v, prop, self.text) for v in values))
+
+    def parse_equal_user_id(self) -> Node:
+        """`EqualUserId(PropertyName='p')` becomes `p eq <signed-in user>`, so the index
+        answers it as it answers that comparison."""
+        if self.user_id is None:
+            raise bad_query(f"The query function '{EQUAL_USER_ID}' is not supported.")
+        one_parameter = f"{EQUAL_USER_ID} requires exactly one parameter, PropertyName."
+        if not self.is_word("PropertyName"):
+            raise bad_query(one_parameter)
+        self.advance()
+        self.expect("=")
+        if self.tok.kind != "str":
+            raise self.error("String value expected")
+        prop = self.prop(self.advance().value)
+        if not (self.tok.kind == "punct" and self.tok.text == ")"):
+            raise bad_query(one_parameter)
+        self.advance()
+        if prop.edm != "Edm.Guid":
+            raise bad_query(
+                f"{EQUAL_USER_ID} requires a property of type 'Edm.Guid'; "
+                f"'{prop.name}' is of type '{prop.edm}'."
+            )
+        return Compare("Edm.Boolean", "eq", prop, Literal("Edm.Guid", self.user_id.lower()))
 
     def parse_value_list(self) -> list[str]:
         self.expect("[")
@@ -355,24 +440,76 @@ def _incompatible(a: str, b: str, kind: str) -> ODataError:
     )
 
 
-def parse_filter(text: str, entity: Entity) -> Node:
-    """Parse and type-check; raises ODataError (400) exactly where Dataverse would."""
-    return _Parser(text, entity).parse()
+def parse_filter(text: str, entity: Entity, *, user_id: str | None = None) -> Node:
+    """Parse and type-check; raises ODataError (400) exactly where Dataverse would.
+
+    `user_id` is the signed-in user `EqualUserId` compares with; without one the function is
+    refused, as by an MSX that does not support it.
+    """
+    return _Parser(text, entity, user_id).parse()
 
 
-def key_constraint(node: Node) -> tuple[str, set[str]] | None:
+def filter_rows(node: Node, rows: list[Row]) -> list[Row]:
+    """The rows a filter keeps, in order. It runs once per distinct combination of the values
+    it reads, since candidate rows share few (qualifiers, titles, statuses)."""
+    test, names = node.compile(), sorted(_reads(node))
+    read = operator.itemgetter(*names) if names else lambda row: ()
+    try:
+        keys = list(map(read, rows))
+        sample = dict(zip(keys, rows, strict=True))  # a row for each combination
+    except (KeyError, TypeError):  # a row lacks a property, or holds an unhashable value
+        return [r for r in rows if test(r)]
+    passing = {k for k, r in sample.items() if test(r)}
+    return list(compress(rows, map(passing.__contains__, keys)))
+
+
+def _reads(node: Node) -> set[str]:
+    """The names of the properties a node reads."""
+    if isinstance(node, Prop):
+        return {node.name}
+    if isinstance(node, InList):
+        return {node.prop.name}
+    if isinstance(node, (Compare, Logical)):
+        return _reads(node.left) | _reads(node.right)
+    if isinstance(node, StringFunc):
+        return _reads(node.subject) | _reads(node.needle)
+    return _reads(node.operand) if isinstance(node, Not) else set()
+
+
+Pinned = tuple[str, set[str]]
+
+
+def key_constraint(node: Node) -> Pinned | None:
     """A Guid property every match must hold one of, read from the top-level `and`s.
 
     Lets the app answer `(_x eq a or _x eq b) and ...` from an index instead of a scan,
     which keeps 200-account benchmarks fast. None when the filter does not pin one down.
     """
+    return split_key_constraint(node)[0]
+
+
+def split_key_constraint(node: Node) -> tuple[Pinned | None, Node | None]:
+    """`key_constraint` and the rest of the filter: what is left to check on the rows the
+    index returns, which all pass the conjunct the key came from (None: nothing is left)."""
     if isinstance(node, Logical) and node.op == "and":
-        return key_constraint(node.left) or key_constraint(node.right)
+        key, rest = split_key_constraint(node.left)
+        if key:
+            return key, _both(rest, node.right)
+        key, rest = split_key_constraint(node.right)
+        if key:
+            return key, _both(node.left, rest)
+        return None, node
     found = _guid_values(node)
-    return found
+    return (found, None) if found else (None, node)
 
 
-def _guid_values(node: Node) -> tuple[str, set[str]] | None:
+def _both(a: Node | None, b: Node | None) -> Node | None:
+    if a is None or b is None:
+        return b if a is None else a
+    return Logical("Edm.Boolean", "and", a, b)
+
+
+def _guid_values(node: Node) -> Pinned | None:
     if isinstance(node, Compare) and node.op == "eq":
         for p, lit in ((node.left, node.right), (node.right, node.left)):
             if isinstance(p, Prop) and p.edm == "Edm.Guid" and isinstance(lit, Literal):

@@ -14,8 +14,20 @@ _DATETIME = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?"
 )
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?[mMdDfFlL]?")
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
-_IDENT_CHAR = re.compile(r"[A-Za-z0-9_]")
+# One match per token, with the whitespace before it. A quote doubled inside a string is
+# one quote; a GUID, date or number counts only where no identifier character follows it
+# (the atomic groups keep a refused literal from being retried shorter), else it is read
+# as an identifier.
+_TOKEN = re.compile(
+    r"\s*(?:"
+    r"(?P<str>'(?:[^']++|'')*+')|(?P<dqstr>\"(?:[^\"]++|\"\")*+\")"
+    r"|(?P<punct>[(),=\[\]])"
+    rf"|(?P<guid>(?>{GUID.pattern}))(?![A-Za-z0-9_])"
+    rf"|(?P<date>(?>{_DATETIME.pattern}))(?![A-Za-z0-9_])"
+    rf"|(?P<num>(?>{_NUMBER.pattern}))(?![A-Za-z0-9_])"
+    r"|(?P<ident>[A-Za-z_][A-Za-z0-9_.]*)"
+    r"|\Z)"  # trailing whitespace
+)
 
 
 @dataclass
@@ -30,48 +42,23 @@ def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     i, n = 0, len(text)
     while i < n:
-        ch = text[i]
-        if ch.isspace():
-            i += 1
-            continue
-        if ch in "'\"":
-            # OData doubles the quote to escape it; running off the end is Dataverse's
-            # "unterminated literal", reported at the end of the text.
-            j, buf = i + 1, []
-            while True:
-                if j >= n:
-                    raise bad_query(
-                        f"There is an unterminated literal at position {n} in '{text}'."
-                    )
-                if text[j] == ch:
-                    if j + 1 < n and text[j + 1] == ch:
-                        buf.append(ch)
-                        j += 2
-                        continue
-                    break
-                buf.append(text[j])
-                j += 1
-            kind = "str" if ch == "'" else "dqstr"
-            tokens.append(Token(kind, text[i : j + 1], i, "".join(buf)))
-            i = j + 1
-            continue
-        if ch in "(),=[]":
-            tokens.append(Token("punct", ch, i))
-            i += 1
-            continue
-        for kind, pattern in (("guid", GUID), ("date", _DATETIME), ("num", _NUMBER)):
-            m = pattern.match(text, i)
-            if m and not (m.end() < n and _IDENT_CHAR.match(text[m.end()])):
-                tokens.append(Token(kind, m.group(), i))
-                i = m.end()
-                break
-        else:
-            m = _IDENT.match(text, i)
-            if not m:
-                raise bad_query(
-                    f"Syntax error: character '{ch}' is not valid at position {i} in '{text}'."
-                )
-            tokens.append(Token("ident", m.group(), i))
-            i = m.end()
+        m = _TOKEN.match(text, i)
+        if m is None:
+            while text[i].isspace():  # on to the offending character
+                i += 1
+            if text[i] in "'\"":
+                # Dataverse reports a literal left open at the end of the text.
+                raise bad_query(f"There is an unterminated literal at position {n} in '{text}'.")
+            raise bad_query(
+                f"Syntax error: character '{text[i]}' is not valid at position {i} in '{text}'."
+            )
+        kind = m.lastgroup
+        if kind is not None:  # None: only whitespace was left
+            word = m.group(kind)
+            value = None
+            if kind in ("str", "dqstr"):
+                value = word[1:-1].replace(word[0] * 2, word[0])
+            tokens.append(Token(kind, word, m.start(kind), value))
+        i = m.end()
     tokens.append(Token("end", "", n))
     return tokens

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -92,19 +92,38 @@ def parse_select(value: str | None, entity: Entity) -> list[str] | None:
 
 
 def project(row: Row, entity: Entity, select: list[str] | None, patterns: list[str]) -> Row:
+    return projector(entity, select, patterns)(row)
+
+
+def projector(
+    entity: Entity, select: list[str] | None, patterns: list[str]
+) -> Callable[[Row], Row]:
+    """`project` for the rows of one answer. Which annotations it keeps is worked out once per
+    row layout (a table's rows share one), not for every key of every row."""
     cols = list(entity.props) if select is None else [*select]
     if entity.key not in cols:
         cols.append(entity.key)  # Dataverse always returns the primary key
-    out: Row = {"@odata.etag": row.get("@odata.etag")}
-    for col in cols:
-        out[col] = row.get(col)
-    if patterns:
-        chosen = set(cols)
-        for k, v in row.items():
-            col, at, term = k.partition("@")
-            if at and col in chosen and _wanted(term, patterns):
-                out[k] = v
-    return out
+    chosen = set(cols)
+    kept_in: dict[tuple[str, ...], list[str]] = {}
+
+    def kept(k: str) -> bool:
+        col, at, term = k.partition("@")
+        return bool(at) and col in chosen and _wanted(term, patterns)
+
+    def one(row: Row) -> Row:
+        out: Row = {"@odata.etag": row.get("@odata.etag")}
+        for col in cols:
+            out[col] = row.get(col)
+        if patterns:
+            layout = tuple(row)
+            keys = kept_in.get(layout)
+            if keys is None:
+                keys = kept_in[layout] = [k for k in layout if kept(k)]
+            for k in keys:
+                out[k] = row[k]
+        return out
+
+    return one
 
 
 def parse_orderby(value: str | None, entity: Entity) -> list[tuple[str, bool]]:
@@ -122,25 +141,23 @@ def parse_orderby(value: str | None, entity: Entity) -> list[tuple[str, bool]]:
 
 
 def sort_rows(rows: list[Row], order: list[tuple[str, bool]], entity: Entity) -> list[Row]:
-    def key(col: str) -> Any:
-        edm = entity.props[col]
-
-        def k(row: Row) -> tuple[int, Any]:
-            v = row.get(col)
-            if v is None:
-                return (0, "")  # nulls sort first ascending, as SQL Server does
-            if edm == "Edm.String":
-                return (1, str(v).casefold())
-            if edm in ("Edm.Int32", "Edm.Decimal"):
-                return (1, Decimal(str(v)))
-            return (1, str(v).lower())
-
-        return k
-
     out = list(rows)
     for col, desc in reversed(order):
-        out.sort(key=key(col), reverse=desc)
+        # Nulls sort first ascending, as SQL Server does; stable sorts keep ties in order.
+        nulls = [r for r in out if r.get(col) is None]
+        if nulls:
+            out = [r for r in out if r.get(col) is not None]
+        out.sort(key=_sort_key(col, entity.props[col]), reverse=desc)
+        out = out + nulls if desc else nulls + out
     return out
+
+
+def _sort_key(col: str, edm: str) -> Callable[[Row], Any]:
+    if edm == "Edm.String":
+        return lambda row: str(row[col]).casefold()
+    if edm in ("Edm.Int32", "Edm.Decimal"):
+        return lambda row: Decimal(str(row[col]))
+    return lambda row: str(row[col]).lower()
 
 
 def parse_top(value: str | None) -> int | None:
