@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, unquote_plus, urlsplit
 
 import httpx
+import orjson
 
 from bot.sandbox import metadata
 from bot.sandbox.data import Dataset, build_dataset
@@ -74,7 +75,7 @@ def _json(status: int, payload: Any, headers: dict[str, str] | None = None) -> S
     return SandboxResponse(
         status,
         {**JSON_HEADERS, **(headers or {})},
-        json.dumps(payload, ensure_ascii=False).encode(),
+        orjson.dumps(payload),
     )
 
 
