@@ -1,7 +1,8 @@
 """HTTP to the Dataverse Web API: headers, paging, retries, throttling, bounded concurrency.
 
-One `httpx.AsyncClient` per `MsxClient`. Every wait goes through the injected `sleep`
-so tests take no real time. Tokens go only into the Authorization header.
+Requests go over aiohttp, or over an httpx transport when one is given (tests, the
+in-process sandbox): see wire.py. Every wait goes through the injected `sleep` so tests
+take no real time. Tokens go only into the Authorization header.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from bot.msx.errors import (
 from bot.msx.mapping import FORMATTED_TERM
 from bot.msx.odata import encode_query
 from bot.msx.slots import PrioritySlots
-from bot.msx.transport import AiohttpTransport
+from bot.msx.wire import AiohttpWire, HttpxWire, Reply, Wire
 
 log = logging.getLogger(__name__)
 
@@ -107,20 +108,19 @@ class MsxClient:
         self._jitter = jitter
         self._slots = PrioritySlots(max_concurrency)
         self._origin = httpx.URL(self.base_url)
-        self._http = httpx.AsyncClient(
-            transport=transport or AiohttpTransport(),
-            timeout=timeout or httpx.Timeout(30.0, connect=10.0),
-            follow_redirects=False,  # a redirect would carry the token elsewhere
-            headers={
-                "Accept": "application/json",
-                "OData-MaxVersion": "4.0",
-                "OData-Version": "4.0",
-                # Only the labels we show: "*" would add two more annotations to every
-                # lookup in every row, a third of a team page's bytes.
-                "Prefer": (
-                    f'odata.include-annotations="{FORMATTED_TERM}",odata.maxpagesize={page_size}'
-                ),
-            },
+        self._headers = {
+            "Accept": "application/json",
+            "OData-MaxVersion": "4.0",
+            "OData-Version": "4.0",
+            # Only the labels we show: "*" would add two more annotations to every lookup
+            # in every row, a third of a team page's bytes.
+            "Prefer": (
+                f'odata.include-annotations="{FORMATTED_TERM}",odata.maxpagesize={page_size}'
+            ),
+        }
+        timeout = timeout or httpx.Timeout(30.0, connect=10.0)
+        self._wire: Wire = (
+            HttpxWire(transport, timeout) if transport is not None else AiohttpWire(timeout)
         )
         self.requests_sent = 0
         self.in_flight = 0
@@ -214,7 +214,7 @@ class MsxClient:
 
     # -- the request loop --------------------------------------------------------------
 
-    async def _send(self, method: str, url: str, *, json: Any = None) -> httpx.Response:
+    async def _send(self, method: str, url: str, *, json: Any = None) -> Reply:
         if len(url) > MAX_GET_URL:
             raise ValueError(f"URL of {len(url)} characters is over Dataverse's limit")
         idempotent = method == "GET"
@@ -271,16 +271,19 @@ class MsxClient:
                     continue
             raise MsxError.from_body(status, body)
 
-    async def _attempt(self, method: str, url: str, token: str, json: Any) -> httpx.Response:
+    async def _attempt(self, method: str, url: str, token: str, json: Any) -> Reply:
         # The bound covers the request only, never a back-off sleep.
         async with self._slots.slot():
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             self.requests_sent += 1
             try:
-                return await self._http.request(
-                    method, url, json=json, headers={"Authorization": f"Bearer {token}"}
-                )
+                headers = {**self._headers, "Authorization": f"Bearer {token}"}
+                body = None
+                if json is not None:
+                    body = orjson.dumps(json)
+                    headers["Content-Type"] = "application/json"
+                return await self._wire.request(method, url, headers, body)
             finally:
                 self.in_flight -= 1
 
@@ -291,7 +294,7 @@ class MsxClient:
         self._emit(MsxEvent("retrying", wait, attempt=failures, reason=reason))
         await self._sleep(wait)
 
-    def _throttle_wait(self, response: httpx.Response) -> float:
+    def _throttle_wait(self, response: Reply) -> float:
         wait = _retry_after(response.headers.get("Retry-After"))
         if wait is None:
             wait = self.retry.throttle_default_wait
@@ -310,7 +313,7 @@ class MsxClient:
     # -- lifecycle ---------------------------------------------------------------------
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._wire.aclose()
 
     async def __aenter__(self) -> MsxClient:
         return self

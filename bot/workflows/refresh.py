@@ -299,7 +299,11 @@ async def _import(
 
     async def teams_with_emails() -> TeamResult:
         fetched = await fetch_teams(
-            gateway, account_ids, on_done=counter.add, on_members=emails.want
+            gateway,
+            account_ids,
+            on_done=counter.add,
+            on_members=emails.want,
+            on_last_round=emails.eager,
         )
         people = await emails.all()
         fetched.members = [
@@ -354,11 +358,14 @@ async def _import(
 
 class _Emails:
     """Looks up team members' e-mails while the teams are still coming in: a page of
-    people (100) at a time, so at the end only the last few are left to ask for."""
+    people (100) at a time, and once the last team pages are on their way, each page's
+    newcomers at once, so that at the end only the very last page's are left to ask for
+    (often none: the same people sit on many teams)."""
 
     def __init__(self, gateway: MsxGateway, page: int = 100) -> None:
         self._gateway = gateway
         self._page = page
+        self._eager = False
         self._asked: set[str] = set()
         self._pending: list[str] = []
         self._lookups: list[asyncio.Future[dict[str, Identity]]] = []
@@ -368,8 +375,12 @@ class _Emails:
             if m.user_id not in self._asked:
                 self._asked.add(m.user_id)
                 self._pending.append(m.user_id)
-        if len(self._pending) >= self._page:
+        if self._eager or len(self._pending) >= self._page:
             self._flush()
+
+    def eager(self) -> None:
+        self._eager = True
+        self._flush()
 
     def _flush(self) -> None:
         if self._pending:

@@ -3,19 +3,20 @@
 A team query answers at most one page and gives no nextLink, so a full page may be cut
 short. Rows come ordered by account, so every account whose rows are followed by another
 account's rows in a cut page is complete; only the last one seen (and those not reached)
-are asked again, in one query: a lane of accounts moves on like a cursor, a page at a
-time, and every page but a lane's last is full. A single account that still fills a page
-is split by role; what even that cannot fetch whole is reported, never dropped silently.
+are asked again. A single account that still fills a page is split by role; what even
+that cannot fetch whole is reported, never dropped silently.
 
-The accounts are dealt into `lanes` lanes that run side by side (the gateway bounds the
-requests in flight), so the wall time follows the longest lane, and the request count
-stays close to the rows divided by the page size.
+`lanes` lanes run side by side (the gateway bounds the requests in flight). Each asks for
+the accounts its last page left over, topped up from one shared queue with as many as
+should fill a page (judged from the team sizes seen so far). So every page but a lane's
+last is full, and the lanes run dry together instead of one long lane finishing alone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -27,6 +28,11 @@ from bot.workflows.concurrency import all_of
 # As many lanes as the gateway lets requests fly: fewer leaves it idle, more only adds
 # requests (every lane's last page is part-empty).
 LANES = 16
+PAGE_ROWS = 100  # msp_accountteams' cap
+# Ask for a quarter page more than should fit: a page cut short costs nothing (its tail
+# is asked next time), a page that comes back part-empty costs a request.
+OVERFILL = 1.25
+GUESSED_TEAM_SIZE = 22  # sellers and SEs an account, the guide's figure, until we know
 
 
 class TeamSource(Protocol):
@@ -51,20 +57,25 @@ async def fetch_teams(
     lanes: int = LANES,
     on_done: Callable[[int], None] | None = None,
     on_members: Callable[[list[TeamMember]], None] | None = None,
+    on_last_round: Callable[[], None] | None = None,
 ) -> TeamResult:
     """Every team member of every account, asking again for whatever a page cut short.
 
-    `batch_size` accounts start each lane (by default the accounts are shared out over
-    `lanes`); `on_done(n)` hears of n more accounts complete, `on_members` of the members
-    kept, as they come (e.g. to look up their e-mails while the rest is fetched).
+    `batch_size` fixes how many accounts a request asks for (by default: as many as
+    should fill a page); `on_done(n)` hears of n more accounts complete, `on_members` of
+    the members kept, as they come (e.g. to look up their e-mails while the rest is
+    fetched), and `on_last_round` that every account has been asked for at least once.
     """
     result = TeamResult()
     by_account: dict[str, list[TeamMember]] = {}
     ids = list(dict.fromkeys(account_ids))
+    queue = deque(ids)
+    seen_members = seen_accounts = 0
 
     held: set[tuple[str, str, Role]] = set()
 
     def keep(members: list[TeamMember], complete: Sequence[str]) -> None:
+        nonlocal seen_members, seen_accounts
         fresh = []
         for account_id in complete:
             by_account.setdefault(account_id, [])
@@ -74,15 +85,35 @@ async def fetch_teams(
                 held.add(key)
                 by_account.setdefault(member.account_id, []).append(member)
                 fresh.append(member)
+        seen_members += len(fresh)
+        seen_accounts += len(complete)
         if on_members and fresh:
             on_members(fresh)
         if on_done and complete:
             on_done(len(complete))
 
-    async def lane(pending: list[str]) -> None:
+    def share() -> int:
+        """Accounts to ask for at once: enough for a page and a bit, so pages come full."""
+        if batch_size:
+            return batch_size
+        if not seen_accounts:  # the first requests: every lane gets some
+            by_guess = math.ceil(PAGE_ROWS * OVERFILL / GUESSED_TEAM_SIZE)
+            return max(1, min(by_guess, math.ceil(len(ids) / lanes)))
+        per_account = max(seen_members / seen_accounts, 1)
+        return max(1, math.ceil(PAGE_ROWS * OVERFILL / per_account))
+
+    def top_up(pending: list[str]) -> list[str]:
+        want = share()
+        while len(pending) < want and queue:
+            pending.append(queue.popleft())
+            if not queue and on_last_round:
+                on_last_round()
+        return pending
+
+    async def lane() -> None:
         splits: list[asyncio.Future[None]] = []
         try:
-            await walk(pending, splits)
+            await walk(splits)
         except BaseException:
             for task in splits:
                 task.cancel()
@@ -90,13 +121,15 @@ async def fetch_teams(
             raise
         await all_of(*splits)
 
-    async def walk(pending: list[str], splits: list[asyncio.Future[None]]) -> None:
+    async def walk(splits: list[asyncio.Future[None]]) -> None:
+        pending = top_up([])
         while pending:
             page = await source.team_members(pending)
             result.requests += 1
             if not page.may_be_truncated:
                 keep(page.items, pending)
-                break
+                pending = top_up([])
+                continue
             seen = page.accounts_in_order
             # Accounts before the last one seen are whole; the last may be cut.
             whole = set(seen[:-1])
@@ -106,7 +139,7 @@ async def fetch_teams(
                 alone = seen[0] if seen else pending[0]
                 splits.append(asyncio.ensure_future(by_role(alone)))
                 whole = {alone}
-            pending = [a for a in pending if a not in whole]
+            pending = top_up([a for a in pending if a not in whole])
 
     async def by_role(account_id: str) -> None:
         async def one(role: Role) -> list[TeamMember]:
@@ -119,8 +152,6 @@ async def fetch_teams(
         parts = await all_of(*(one(role) for role in Role))
         keep([m for part in parts for m in part], [account_id])
 
-    size = batch_size or max(1, math.ceil(len(ids) / max(1, lanes)))
-    chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
-    await all_of(*(lane(chunk) for chunk in chunks))
+    await all_of(*(lane() for _ in range(min(lanes, len(ids)))))
     result.members = [m for a in ids for m in by_account.get(a, [])]
     return result

@@ -1,4 +1,4 @@
-"""The aiohttp transport under MsxClient, over real localhost HTTP.
+"""The aiohttp wire under MsxClient, over real localhost HTTP.
 
 What the client's retry rules rely on: only a request that surely never left is reported
 as a connect failure (a POST is re-sent only then); everything else that MSX sends back,
@@ -11,12 +11,13 @@ import gzip
 import json
 import socket
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
 from aiohttp import web
 
-from bot.msx.transport import AiohttpTransport
+from bot.msx.wire import AiohttpWire, Reply
 from bot.sandbox import SandboxMsx, SandboxServer
 
 API = "/api/data/v9.2/"
@@ -34,31 +35,55 @@ async def served() -> AsyncIterator[tuple[SandboxMsx, SandboxServer]]:
         await server.close()
 
 
+class Http:
+    """AiohttpWire with the few conveniences these tests want."""
+
+    def __init__(self, timeout: float = 2.0) -> None:
+        self.wire = AiohttpWire(httpx.Timeout(timeout))
+
+    async def get(self, url: str, headers: dict[str, str] | None = None) -> Reply:
+        return await self.wire.request("GET", url, headers or {}, None)
+
+    async def post(self, url: str, headers: dict[str, str], json_body: object) -> Reply:
+        body = json.dumps(json_body).encode()
+        return await self.wire.request(
+            "POST", url, {**headers, "Content-Type": "application/json"}, body
+        )
+
+
+def as_json(reply: Reply) -> Any:
+    return json.loads(reply.content)
+
+
 @pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=AiohttpTransport(), timeout=2.0) as client:
+async def http() -> AsyncIterator[Http]:
+    client = Http()
+    try:
         yield client
+    finally:
+        await client.wire.aclose()
 
 
 async def test_reads_and_writes_reach_msx_whole(
-    served: tuple[SandboxMsx, SandboxServer], http: httpx.AsyncClient
+    served: tuple[SandboxMsx, SandboxServer], http: Http
 ) -> None:
     sb, server = served
     me = await http.get(f"{server.url}{API}WhoAmI", headers=AUTH)
-    assert me.status_code == 200 and me.json()["UserId"] == sb.dataset.me.user_id
-    # Query options, the Prefer header and a JSON body all get through.
+    assert me.status_code == 200 and as_json(me)["UserId"] == sb.dataset.me.user_id
+    # Query options go as encoded (a nextLink must go verbatim), and the Prefer header.
+    paged = {**AUTH, "Prefer": "odata.maxpagesize=2"}
     accounts = await http.get(
-        f"{server.url}{API}accounts",
-        params={"$select": "name", "$filter": "name ne 'x'"},
-        headers={**AUTH, "Prefer": "odata.maxpagesize=2"},
+        f"{server.url}{API}accounts?$select=name&$filter=name%20ne%20%27x%27", headers=paged
     )
-    assert len(accounts.json()["value"]) == 2
-    assert accounts.headers["Preference-Applied"] == "odata.maxpagesize=2"
+    assert len(as_json(accounts)["value"]) == 2
+    assert accounts.headers["preference-applied"] == "odata.maxpagesize=2"  # any case
+    next_link = as_json(accounts)["@odata.nextLink"]
+    assert len(as_json(await http.get(next_link, headers=paged))["value"]) == 2
     milestone = sb.dataset.tables["msp_engagementmilestones"][0]["msp_engagementmilestoneid"]
     created = await http.post(
         f"{server.url}{API}tasks",
-        headers=AUTH,
-        json={
+        AUTH,
+        {
             "subject": "Architecture review",
             "msp_taskcategory": 861980004,
             "regardingobjectid_msp_engagementmilestone@odata.bind": (
@@ -66,20 +91,20 @@ async def test_reads_and_writes_reach_msx_whole(
             ),
         },
     )
-    assert created.status_code == 204, created.text
+    assert created.status_code == 204, created.content
     assert [t["subject"] for t in sb.created_tasks] == ["Architecture review"]
 
 
 async def test_an_error_answer_is_an_answer(
-    served: tuple[SandboxMsx, SandboxServer], http: httpx.AsyncClient
+    served: tuple[SandboxMsx, SandboxServer], http: Http
 ) -> None:
     _, server = served
     answer = await http.get(f"{server.url}{API}accounts?$skip=1", headers=AUTH)
     assert answer.status_code == 400
-    assert "Skip Clause" in answer.json()["error"]["message"]
+    assert "Skip Clause" in as_json(answer)["error"]["message"]
 
 
-async def test_nobody_listening_is_a_connect_error(http: httpx.AsyncClient) -> None:
+async def test_nobody_listening_is_a_connect_error(http: Http) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again before the request: nobody listens
@@ -88,12 +113,12 @@ async def test_nobody_listening_is_a_connect_error(http: httpx.AsyncClient) -> N
 
 
 async def test_a_connection_dropped_after_sending_is_not_a_connect_error(
-    served: tuple[SandboxMsx, SandboxServer], http: httpx.AsyncClient
+    served: tuple[SandboxMsx, SandboxServer], http: Http
 ) -> None:
     sb, server = served
     sb.faults.drop(kind="reset")
     with pytest.raises(httpx.TransportError) as caught:
-        await http.post(f"{server.url}{API}tasks", headers=AUTH, json={"subject": "x"})
+        await http.post(f"{server.url}{API}tasks", AUTH, {"subject": "x"})
     # The request may have been applied: the client must not treat it as never sent.
     assert not isinstance(caught.value, httpx.ConnectError | httpx.ConnectTimeout)
 
@@ -103,12 +128,15 @@ async def test_a_hanging_msx_is_a_read_timeout(
 ) -> None:
     sb, server = served
     sb.faults.hang = True
-    async with httpx.AsyncClient(transport=AiohttpTransport(), timeout=0.2) as http:
+    http = Http(timeout=0.2)
+    try:
         with pytest.raises(httpx.ReadTimeout):
             await http.get(f"{server.url}{API}WhoAmI", headers=AUTH)
+    finally:
+        await http.wire.aclose()
 
 
-async def test_a_compressed_answer_is_decoded(http: httpx.AsyncClient) -> None:
+async def test_a_compressed_answer_is_decoded(http: Http) -> None:
     # MSX compresses JSON when asked to (httpx asks); the body must come out decoded.
     payload = {"value": [{"name": "Café Nordström AB"}]}
 
@@ -128,6 +156,6 @@ async def test_a_compressed_answer_is_decoded(http: httpx.AsyncClient) -> None:
     try:
         port = runner.addresses[0][1]
         got = await http.get(f"http://127.0.0.1:{port}/data")
-        assert got.json() == payload
+        assert as_json(got) == payload
     finally:
         await runner.cleanup()
