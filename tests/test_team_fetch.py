@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -10,7 +12,7 @@ import pytest
 
 from bot.domain import Role, TeamMember
 from bot.msx.gateway import TeamPage as Page
-from bot.workflows.team_fetch import fetch_teams
+from bot.workflows.team_fetch import LANES, fetch_teams
 
 CAP = 100
 ROLES = list(Role)
@@ -107,3 +109,26 @@ async def test_members_come_back_in_the_order_accounts_were_asked() -> None:
     result = await fetch_teams(source, ids, batch_size=2)
     order = list(dict.fromkeys(m.account_id for m in result.members))
     assert order == ids
+
+
+async def test_pages_come_full_and_the_lanes_run_dry_together() -> None:
+    # 200 accounts of 1 to 99: every lane tops up from one queue, so the requests stay
+    # near the rows / 100 (a cut account is read again from its start), and no lane is
+    # left walking a long list alone at the end.
+    source = book([random.Random(7).randint(1, 99) for _ in range(200)])
+    by_lane: dict[int, int] = {}
+    asked = source.team_members
+
+    async def counted(account_ids: Sequence[str], role: Role | None = None) -> Page:
+        lane = id(asyncio.current_task())
+        by_lane[lane] = by_lane.get(lane, 0) + 1
+        await asyncio.sleep(0)  # let the other lanes go, as a network wait would
+        return await asyncio.wait_for(asked(account_ids, role), 1)
+
+    source.team_members = counted  # type: ignore[method-assign]
+    result = await fetch_teams(source, list(source.members))
+    assert set(result.members) == expected(source)
+    rows = sum(len(people) for people in source.members.values())
+    assert result.requests <= math.ceil(rows / CAP) * 1.25 + LANES
+    assert len(by_lane) == LANES
+    assert max(by_lane.values()) - min(by_lane.values()) <= 2

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Table, delete, insert
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import configure_mappers
 from sqlmodel import Session, SQLModel, col, select
 
 from bot.domain import Freshness, Identity, Snapshot
@@ -59,6 +60,9 @@ class SnapshotStore:
         if self.path is not None:
             _create_private(self.path)
             schema.plan(schema.inspect_file(self.path), where)  # refuse before touching it
+        # SQLAlchemy sets its ORM mappers up on first use (~0.1 s): here, not in the middle
+        # of the first refresh.
+        configure_mappers()
         self._engine = make_engine(self.path)
         try:
             with writing_conn(self._engine) as conn:

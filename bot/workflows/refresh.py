@@ -42,7 +42,7 @@ from bot.workflows.team_fetch import TeamResult, fetch_teams
 # account has a few), and no more queries than MILESTONE_QUERIES, so a big book's
 # milestones take about as many requests as pages.
 MILESTONE_CHUNK = 8
-MILESTONE_QUERIES = 10
+MILESTONE_QUERIES = 16
 _ROLE_ORDER = list(Role)
 log = logging.getLogger(__name__)
 MISSING_ACCOUNTS = "Some of your accounts may be missing: MSX cut the list of your alignments short"

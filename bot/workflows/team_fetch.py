@@ -29,9 +29,9 @@ from bot.workflows.concurrency import all_of
 # requests (every lane's last page is part-empty).
 LANES = 16
 PAGE_ROWS = 100  # msp_accountteams' cap
-# Ask for a quarter page more than should fit: a page cut short costs nothing (its tail
-# is asked next time), a page that comes back part-empty costs a request.
-OVERFILL = 1.25
+# Ask for half a page more than should fit: a page that comes back part-empty costs a
+# request, while a cut page costs only the cut account's rows read again.
+OVERFILL = 1.5
 GUESSED_TEAM_SIZE = 22  # sellers and SEs an account, the guide's figure, until we know
 
 
