@@ -6,13 +6,8 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox.odata_filter import (
-    filter_rows,
-    key_constraint,
-    parse_filter,
-    split_key_constraint,
-    tokenize,
-)
+from bot.sandbox.filter_plan import filter_rows, key_constraint, split_key_constraint
+from bot.sandbox.odata_filter import parse_filter, tokenize
 from bot.sandbox.schema import ENTITIES, ODataError
 
 TEAM = ENTITIES["msp_accountteams"]

@@ -20,7 +20,8 @@ import orjson
 from bot.sandbox import metadata
 from bot.sandbox.data import Dataset, build_dataset
 from bot.sandbox.faults import ConnectionDropped, Faults, Stats
-from bot.sandbox.odata_filter import filter_rows, parse_filter, split_key_constraint
+from bot.sandbox.filter_plan import filter_rows, split_key_constraint
+from bot.sandbox.odata_filter import parse_filter
 from bot.sandbox.query import (
     MAX_URL,
     annotation_filter,

@@ -19,7 +19,6 @@ from typing import Any
 from bot.domain import (
     Account,
     DiscoveryPath,
-    Identity,
     Milestone,
     Role,
     Snapshot,
@@ -35,6 +34,7 @@ from bot.msx.slots import BACKGROUND, URGENT, priority
 from bot.store import SnapshotStore
 from bot.workflows.concurrency import all_of
 from bot.workflows.diff import diff_snapshots
+from bot.workflows.emails import TeamEmails
 from bot.workflows.gc_pause import gc_paused
 from bot.workflows.team_fetch import TeamResult, fetch_teams
 
@@ -295,7 +295,7 @@ async def _import(
             )
         return out
 
-    emails = _Emails(gateway)
+    emails = TeamEmails(gateway)
 
     async def teams_with_emails() -> TeamResult:
         fetched = await fetch_teams(
@@ -354,52 +354,6 @@ async def _import(
         gaps=gaps,
         team_requests=team_result.requests,
     )
-
-
-class _Emails:
-    """Looks up team members' e-mails while the teams are still coming in: a page of
-    people (100) at a time, and once the last team pages are on their way, each page's
-    newcomers at once, so that at the end only the very last page's are left to ask for
-    (often none: the same people sit on many teams)."""
-
-    def __init__(self, gateway: MsxGateway, page: int = 100) -> None:
-        self._gateway = gateway
-        self._page = page
-        self._eager = False
-        self._asked: set[str] = set()
-        self._pending: list[str] = []
-        self._lookups: list[asyncio.Future[dict[str, Identity]]] = []
-
-    def want(self, members: list[TeamMember]) -> None:
-        for m in members:
-            if m.user_id not in self._asked:
-                self._asked.add(m.user_id)
-                self._pending.append(m.user_id)
-        if self._eager or len(self._pending) >= self._page:
-            self._flush()
-
-    def eager(self) -> None:
-        self._eager = True
-        self._flush()
-
-    def _flush(self) -> None:
-        if self._pending:
-            ids, self._pending = self._pending, []
-            with priority(URGENT):  # the last of these ends the import: no queueing
-                self._lookups.append(asyncio.ensure_future(self._gateway.users(ids)))
-
-    async def all(self) -> dict[str, Identity]:
-        self._flush()
-        people: dict[str, Identity] = {}
-        for part in await all_of(*self._lookups):
-            people.update(part)
-        return people
-
-    async def aclose(self) -> None:
-        for task in self._lookups:
-            if not task.done():
-                task.cancel()
-        await asyncio.gather(*self._lookups, return_exceptions=True)
 
 
 def _roles_from_team(
