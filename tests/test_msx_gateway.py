@@ -271,19 +271,28 @@ async def test_team_members_one_request(h: Harness, gw: MsxGateway) -> None:
         " or msp_qualifier2 eq 'Cloud & AI Apps')"
     )
     assert params["$select"] == (
-        "_msp_accountid_value,msp_fullname,msp_qualifier2,msp_standardtitle,_msp_systemuserid_value"
+        "_msp_accountid_value,msp_fullname,msp_qualifier2,msp_standardtitle,"
+        "_msp_systemuserid_value,msp_accountteamid"
     )
-    assert params["$orderby"] == "_msp_accountid_value"
+    assert params["$orderby"] == "_msp_accountid_value,msp_accountteamid"
     assert team.accounts_in_order == [gid(1), gid(2)]
 
 
-async def test_team_members_for_one_role(h: Harness, gw: MsxGateway) -> None:
-    route = h.router.get(path=API_PATH + "msp_accountteams").respond(json={"value": []})
-    await gw.team_members([gid(1)], Role.INFRA_SE)
-    assert query(route.calls.last.request)["$filter"] == (
+async def test_team_members_read_an_account_on_after_a_row(h: Harness, gw: MsxGateway) -> None:
+    # The account a cut page ended in is read on after that page's last row; the others
+    # of the request are asked whole, in the same query.
+    rows = [
+        {**member(gid(1), gid(100 + n), "Cloud & AI Data"), "msp_accountteamid": gid(500 + n)}
+        for n in range(100)
+    ]
+    route = h.router.get(path=API_PATH + "msp_accountteams").respond(json={"value": rows})
+    first = await gw.team_members([gid(1), gid(2)])
+    assert first.may_be_truncated and first.last_row == (gid(1), gid(599))
+    await gw.team_members([gid(1), gid(2)], after=first.last_row)
+    assert query(route.calls.last.request)["$filter"].startswith(
+        f"(_msp_accountid_value eq {gid(1)} and msp_accountteamid gt {gid(599)} or "
         "Microsoft.Dynamics.CRM.In(PropertyName='_msp_accountid_value',"
-        f'PropertyValues=["{gid(1)}"])'
-        " and msp_qualifier1 eq 'Corporate' and msp_qualifier2 eq 'Cloud & AI Infrastructure'"
+        f"PropertyValues=[\"{gid(2)}\"])) and msp_qualifier1 eq 'Corporate' and "
     )
 
 

@@ -14,7 +14,7 @@ from bot_harness import (
     texts,
 )
 
-from bot.domain import fold
+from bot.domain import Role, fold
 from bot.sandbox.schema import FORMATTED, MILESTONE_STATUS
 from bot.slack.blocks.text import escape
 
@@ -78,7 +78,11 @@ async def test_team_shows_roles_with_mentions_for_slack_users(tmp_path: Path) ->
         account_id = next(
             a.id for a in data.expected_accounts(data.me.user_id) if len(data.team_of[a.id]) >= 6
         )
-        members = data.team_of[account_id]
+        # The first two people shown (by role, then name) with an e-mail: a reply looks up
+        # a bounded number of e-mails, in the order it shows people.
+        members = sorted(
+            data.team_of[account_id], key=lambda m: (list(Role).index(m.role), m.name.casefold())
+        )
         on_slack = [m for m in members if m.email and m.user_id != data.me.user_id][:2]
         for i, member in enumerate(on_slack):
             bot.slack.add_user(f"UTEAM{i}", f"member{i}", member.email, real_name=member.name)

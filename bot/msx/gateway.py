@@ -22,7 +22,7 @@ from bot.msx.mapping import (
     SELLER_TITLE_MARK,
     Assignment,
 )
-from bot.msx.odata import and_, any_guid, eq, guid, guid_eq, literal, or_, split_ids
+from bot.msx.odata import and_, any_guid, eq, guid, guid_eq, guid_gt, literal, or_, split_ids
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +37,10 @@ T = TypeVar("T", bound=_HasId)
 USER_FIELDS = "systemuserid,fullname,internalemailaddress"
 ACCOUNT_FIELDS = "accountid,name,msp_mstopparentid,_territoryid_value"
 TERRITORY_FIELDS = "territoryid,name"
+TEAM_ROW_ID = "msp_accountteamid"
 TEAM_FIELDS = (
-    "_msp_accountid_value,msp_fullname,msp_qualifier2,msp_standardtitle,_msp_systemuserid_value"
+    "_msp_accountid_value,msp_fullname,msp_qualifier2,msp_standardtitle,"
+    f"_msp_systemuserid_value,{TEAM_ROW_ID}"
 )
 MILESTONE_FIELDS = (
     "msp_engagementmilestoneid,msp_name,msp_milestonestatus,msp_milestonenumber,"
@@ -49,13 +51,16 @@ MILESTONE_FIELDS = (
 
 @dataclass(frozen=True)
 class TeamPage(Collection[TeamMember]):
-    """Team members from one request, plus the accounts seen in the raw rows, in order.
+    """Team members from one request, the accounts seen in the raw rows, in order, and
+    where the page ended (the last raw row's account and row id).
 
-    Rows are ordered by account, so when the page was cut short (`may_be_truncated`)
-    every account before the last one in `accounts_in_order` is complete.
+    Rows are ordered by account, then row id: when the page was cut short
+    (`may_be_truncated`), every account before the last one in `accounts_in_order` is
+    complete, and the last one goes on after `last_row`.
     """
 
     accounts_in_order: list[str] = field(default_factory=list)
+    last_row: tuple[str, str] | None = None
 
 
 class MsxGateway:
@@ -181,33 +186,40 @@ class MsxGateway:
 
     # -- account details ---------------------------------------------------------------
 
-    async def team_members(self, account_ids: Iterable[str], role: Role | None = None) -> TeamPage:
+    async def team_members(
+        self, account_ids: Iterable[str], *, after: tuple[str, str] | None = None
+    ) -> TeamPage:
         """Sellers and SEs on these accounts, in ONE request: msp_accountteams never pages
-        past 100 rows, so callers read `may_be_truncated` and `accounts_in_order` to ask
-        again for what a cut page left out (see workflows/team_fetch.py)."""
+        past 100 rows, so callers read `may_be_truncated`, `accounts_in_order` and
+        `last_row` to ask again for what a cut page left out (workflows/team_fetch.py).
+        `after` (an account and a row id) reads that account on from after that row."""
         ids = [guid(i) for i in dict.fromkeys(account_ids)]
         if not ids:
             return TeamPage([], False, [])
-        # Only the rows the mapping keeps: every other row would count against the page.
-        which = role_filter(role) if role is not None else RELEVANT_ROLES
+        accounts = in_guids("_msp_accountid_value", ids)
+        if after is not None:
+            cut, row = after
+            rest = [i for i in ids if i != guid(cut)]
+            read_on = and_(guid_eq("_msp_accountid_value", cut), guid_gt(TEAM_ROW_ID, row))
+            accounts = or_(read_on, in_guids("_msp_accountid_value", rest)) if rest else read_on
         raw = await self.client.get_collection(
             "msp_accountteams",
             {
-                "$filter": and_(
-                    in_guids("_msp_accountid_value", ids), eq("msp_qualifier1", "Corporate"), which
-                ),
+                # Only the rows the mapping keeps: any other row would count against the page.
+                "$filter": and_(accounts, eq("msp_qualifier1", "Corporate"), RELEVANT_ROLES),
                 "$select": TEAM_FIELDS,
-                # By account, so a cut page leaves only its last account incomplete.
-                "$orderby": "_msp_accountid_value",
+                # A cut page leaves only its last account to read on, after its last row.
+                "$orderby": f"_msp_accountid_value,{TEAM_ROW_ID}",
             },
         )
         # Truncation is judged on the raw rows (by the client), before mapping drops any;
-        # the accounts seen likewise come from the raw rows.
+        # the accounts seen and the last row likewise come from the raw rows.
         seen = (mapping.account_of_team_row(row) for row in raw.items)
         accounts_in_order = list(dict.fromkeys(a for a in seen if a))
         members = (mapping.team_member(row) for row in raw.items)
         unique = {(m.account_id, m.user_id, m.role): m for m in members if m}
-        return TeamPage(list(unique.values()), raw.may_be_truncated, accounts_in_order)
+        last_row = mapping.team_row_key(raw.items[-1]) if raw.items else None
+        return TeamPage(list(unique.values()), raw.may_be_truncated, accounts_in_order, last_row)
 
     async def milestones(self, account_ids: Iterable[str]) -> Collection[Milestone]:
         """Every milestone of these accounts (following nextLink), and whether MSX may

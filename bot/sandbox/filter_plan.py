@@ -69,8 +69,10 @@ def split_key_constraint(node: Node) -> tuple[Pinned | None, Node | None]:
         if key:
             return key, _both(node.left, rest)
         return None, node
-    found = _guid_values(node)
-    return (found, None) if found else (None, node)
+    found, exact = _guid_values(node)
+    if found is None:
+        return None, node
+    return found, (None if exact else node)
 
 
 def _both(a: Node | None, b: Node | None) -> Node | None:
@@ -79,16 +81,24 @@ def _both(a: Node | None, b: Node | None) -> Node | None:
     return Logical("Edm.Boolean", "and", a, b)
 
 
-def _guid_values(node: Node) -> Pinned | None:
+def _guid_values(node: Node) -> tuple[Pinned | None, bool]:
+    """The Guid values every match holds one of, and whether holding one is all the node
+    asks (exact) or only part of it (an `and` inside an `or`: its rows are checked again)."""
     if isinstance(node, Compare) and node.op == "eq":
         for p, lit in ((node.left, node.right), (node.right, node.left)):
             if isinstance(p, Prop) and p.edm == "Edm.Guid" and isinstance(lit, Literal):
-                return (p.name, {lit.value}) if lit.value else None
-        return None
+                return ((p.name, {lit.value}) if lit.value else None), True
+        return None, False
     if isinstance(node, InList) and node.prop.edm == "Edm.Guid":
-        return node.prop.name, {str(v) for v in node.values}
+        return (node.prop.name, {str(v) for v in node.values}), True
     if isinstance(node, Logical) and node.op == "or":
-        a, b = _guid_values(node.left), _guid_values(node.right)
+        (a, exact_a), (b, exact_b) = _guid_values(node.left), _guid_values(node.right)
         if a and b and a[0] == b[0]:
-            return a[0], a[1] | b[1]
-    return None
+            return (a[0], a[1] | b[1]), exact_a and exact_b
+    if isinstance(node, Logical) and node.op == "and":
+        # `(_x eq a and ...) or ...`: the `and`'s matches are among its pinned side's.
+        for side in (node.left, node.right):
+            found, _ = _guid_values(side)
+            if found:
+                return found, False
+    return None, False

@@ -339,8 +339,7 @@ async def _import(
     names = {a.id: a.name for a in accounts}
     gaps = [
         f"The team of {names.get(account_id, account_id)} may be incomplete"
-        + (f" ({role.label}s)" if role else "")
-        for account_id, role in team_result.incomplete
+        for account_id in team_result.incomplete
     ]
     if cut:
         gaps.append(f"The milestones of {len(cut)} account(s) may be incomplete")

@@ -1,10 +1,11 @@
 """Fetch whole account teams although msp_accountteams caps a page and never pages.
 
 A team query answers at most one page and gives no nextLink, so a full page may be cut
-short. Rows come ordered by account, so every account whose rows are followed by another
-account's rows in a cut page is complete; only the last one seen (and those not reached)
-are asked again. A single account that still fills a page is split by role; what even
-that cannot fetch whole is reported, never dropped silently.
+short. Rows come ordered by account, then row id, so every account whose rows are followed
+by another account's rows in a cut page is complete; the last one seen is read on after
+the page's last row, with those not reached, in the next request: no row is read twice,
+however big a team. Should MSX not move on, the account is reported, never dropped
+silently.
 
 `lanes` lanes run side by side (the gateway bounds the requests in flight). Each asks for
 the accounts its last page left over, topped up from one shared queue with as many as
@@ -14,7 +15,6 @@ last is full, and the lanes run dry together instead of one long lane finishing 
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -37,7 +37,7 @@ GUESSED_TEAM_SIZE = 22  # sellers and SEs an account, the guide's figure, until 
 
 class TeamSource(Protocol):
     async def team_members(
-        self, account_ids: Sequence[str], role: Role | None = None
+        self, account_ids: Sequence[str], *, after: tuple[str, str] | None = None
     ) -> TeamPage: ...
 
 
@@ -45,8 +45,8 @@ class TeamSource(Protocol):
 class TeamResult:
     members: list[TeamMember] = field(default_factory=list)
     requests: int = 0
-    # Accounts (with the role that could not be fetched whole), for the snapshot's gaps.
-    incomplete: list[tuple[str, Role | None]] = field(default_factory=list)
+    # Accounts that could not be fetched whole, for the snapshot's gaps.
+    incomplete: list[str] = field(default_factory=list)
 
 
 async def fetch_teams(
@@ -111,47 +111,39 @@ async def fetch_teams(
         return pending
 
     async def lane() -> None:
-        splits: list[asyncio.Future[None]] = []
-        try:
-            await walk(splits)
-        except BaseException:
-            for task in splits:
-                task.cancel()
-            await asyncio.gather(*splits, return_exceptions=True)
-            raise
-        await all_of(*splits)
-
-    async def walk(splits: list[asyncio.Future[None]]) -> None:
         pending = top_up([])
+        after: tuple[str, str] | None = None
         while pending:
-            page = await source.team_members(pending)
+            page = await source.team_members(pending, after=after)
             result.requests += 1
             if not page.may_be_truncated:
                 keep(page.items, pending)
-                pending = top_up([])
+                pending, after = top_up([]), None
                 continue
-            seen = page.accounts_in_order
-            # Accounts before the last one seen are whole; the last may be cut.
-            whole = set(seen[:-1])
-            keep([m for m in page.items if m.account_id in whole], seen[:-1])
-            if not whole:
-                # One account filled the page alone: ask for it role by role, beside the lane.
-                alone = seen[0] if seen else pending[0]
-                splits.append(asyncio.ensure_future(by_role(alone)))
-                whole = {alone}
-            pending = top_up([a for a in pending if a not in whole])
-
-    async def by_role(account_id: str) -> None:
-        async def one(role: Role) -> list[TeamMember]:
-            page = await source.team_members([account_id], role=role)
-            result.requests += 1
-            if page.may_be_truncated:
-                result.incomplete.append((account_id, role))
-            return page.items
-
-        parts = await all_of(*(one(role) for role in Role))
-        keep([m for part in parts for m in part], [account_id])
+            # Accounts before the last one seen are whole; the last is read on after the
+            # page's last row (its rows so far are kept: they will not come again).
+            whole = page.accounts_in_order[:-1]
+            keep(page.items, whole)
+            if page.last_row is None or page.last_row == after:
+                # MSX did not move on: record what is missing rather than loop.
+                cut = page.last_row[0] if page.last_row else pending[0]
+                result.incomplete.append(cut)
+                whole = [*whole, cut]
+                keep([], [cut])
+                after = None
+            else:
+                after = page.last_row
+            done = set(whole)
+            pending = top_up([a for a in pending if a not in done])
 
     await all_of(*(lane() for _ in range(min(lanes, len(ids)))))
-    result.members = [m for a in ids for m in by_account.get(a, [])]
+    # Each team by role, then name, as shown: not in whatever order MSX's row ids fell.
+    result.members = [m for a in ids for m in sorted(by_account.get(a, []), key=_shown)]
     return result
+
+
+_ROLES = list(Role)
+
+
+def _shown(member: TeamMember) -> tuple[int, str]:
+    return _ROLES.index(member.role), member.name.casefold()
