@@ -30,7 +30,8 @@ from bot.workflows.concurrency import all_of
 LANES = 16
 PAGE_ROWS = 100  # msp_accountteams' cap
 # Ask for half a page more than should fit: a page that comes back part-empty costs a
-# request, while a cut page costs only the cut account's rows read again.
+# request; more than that only leaves a lane more to finish alone at the end (a cut
+# account is read on, not again).
 OVERFILL = 1.5
 GUESSED_TEAM_SIZE = 22  # sellers and SEs an account, the guide's figure, until we know
 
