@@ -20,8 +20,19 @@ from bot.sandbox.odata_ast import (
 
 
 def filter_rows(node: Node, rows: list[Row]) -> list[Row]:
-    """The rows a filter keeps, in order. It runs once per distinct combination of the values
-    it reads, since candidate rows share few (qualifiers, titles, statuses)."""
+    """The rows a filter keeps, in order. Each top-level `and` term runs once per distinct
+    combination of the values it reads, since candidate rows share few (qualifiers,
+    titles, statuses); terms that read only such values go first, so a term that reads
+    row ids sees only the rows left."""
+    terms = sorted(_and_terms(node), key=_reads_ids)  # stable: otherwise in filter order
+    for term in terms:
+        if not rows:
+            break
+        rows = _filter_term(term, rows)
+    return rows
+
+
+def _filter_term(node: Node, rows: list[Row]) -> list[Row]:
     test, names = node.compile(), sorted(_reads(node))
     read = operator.itemgetter(*names) if names else lambda row: ()
     try:
@@ -31,6 +42,29 @@ def filter_rows(node: Node, rows: list[Row]) -> list[Row]:
         return [r for r in rows if test(r)]
     passing = {k for k, r in sample.items() if test(r)}
     return list(compress(rows, map(passing.__contains__, keys)))
+
+
+def _and_terms(node: Node) -> list[Node]:
+    if isinstance(node, Logical) and node.op == "and":
+        return [*_and_terms(node.left), *_and_terms(node.right)]
+    return [node]
+
+
+def _reads_ids(node: Node) -> bool:
+    """Whether a term reads a Guid property (values nearly every row has its own)."""
+    return any(_guid_props(node))
+
+
+def _guid_props(node: Node) -> list[str]:
+    if isinstance(node, Prop):
+        return [node.name] if node.edm == "Edm.Guid" else []
+    if isinstance(node, InList):
+        return _guid_props(node.prop)
+    if isinstance(node, (Compare, Logical)):
+        return _guid_props(node.left) + _guid_props(node.right)
+    if isinstance(node, StringFunc):
+        return _guid_props(node.subject) + _guid_props(node.needle)
+    return _guid_props(node.operand) if isinstance(node, Not) else []
 
 
 def _reads(node: Node) -> set[str]:
