@@ -139,9 +139,13 @@ async def refresh(
                 except BaseException:
                     await _drop(mine)
                     raise
-                identity, (found, imported) = await all_of(
-                    gateway.user(user_id), book(user_id, mine)
-                )
+                try:
+                    identity, (found, imported) = await all_of(
+                        gateway.user(user_id), book(user_id, mine)
+                    )
+                finally:
+                    if not mine.done():  # the import failed before it read my alignments
+                        await _drop(mine)
             else:
                 person = await gateway.user_by_email(email)
                 if person is None:
