@@ -52,32 +52,24 @@ def _and_terms(node: Node) -> list[Node]:
 
 def _reads_ids(node: Node) -> bool:
     """Whether a term reads a Guid property (values nearly every row has its own)."""
-    return any(_guid_props(node))
-
-
-def _guid_props(node: Node) -> list[str]:
-    if isinstance(node, Prop):
-        return [node.name] if node.edm == "Edm.Guid" else []
-    if isinstance(node, InList):
-        return _guid_props(node.prop)
-    if isinstance(node, (Compare, Logical)):
-        return _guid_props(node.left) + _guid_props(node.right)
-    if isinstance(node, StringFunc):
-        return _guid_props(node.subject) + _guid_props(node.needle)
-    return _guid_props(node.operand) if isinstance(node, Not) else []
+    return any(p.edm == "Edm.Guid" for p in _props(node))
 
 
 def _reads(node: Node) -> set[str]:
     """The names of the properties a node reads."""
+    return {p.name for p in _props(node)}
+
+
+def _props(node: Node) -> list[Prop]:
     if isinstance(node, Prop):
-        return {node.name}
+        return [node]
     if isinstance(node, InList):
-        return {node.prop.name}
+        return [node.prop]
     if isinstance(node, (Compare, Logical)):
-        return _reads(node.left) | _reads(node.right)
+        return _props(node.left) + _props(node.right)
     if isinstance(node, StringFunc):
-        return _reads(node.subject) | _reads(node.needle)
-    return _reads(node.operand) if isinstance(node, Not) else set()
+        return _props(node.subject) + _props(node.needle)
+    return _props(node.operand) if isinstance(node, Not) else []
 
 
 Pinned = tuple[str, set[str]]
