@@ -93,3 +93,35 @@ async def test_a_waiter_cancelled_as_its_turn_comes_passes_the_place_on() -> Non
     with pytest.raises(asyncio.CancelledError):
         await unlucky
     await asyncio.wait_for(after, 0.1)  # so the next in line gets it
+
+
+async def test_a_chain_that_asks_again_at_once_keeps_its_place() -> None:
+    """A team lane reads its answer and asks again without pausing: a background request
+    waiting meanwhile does not take its place, an urgent one does."""
+
+    async def order(other: str, level: int) -> list[str]:
+        slots = PrioritySlots(1)
+        served: list[str] = []
+        answer = asyncio.Event()
+
+        async def lane() -> None:
+            for page in (1, 2):
+                async with slots.slot():
+                    served.append(f"lane {page}")
+                    await answer.wait()  # the round trip
+
+        async def ask() -> None:
+            with priority(level):
+                async with slots.slot():
+                    served.append(other)
+
+        tasks = [asyncio.create_task(lane())]
+        await asyncio.sleep(0)  # the lane holds the place
+        tasks.append(asyncio.create_task(ask()))
+        await asyncio.sleep(0)  # the other waits for it
+        answer.set()
+        await asyncio.gather(*tasks)
+        return served
+
+    assert await order("milestones", BACKGROUND) == ["lane 1", "lane 2", "milestones"]
+    assert await order("accounts", URGENT) == ["lane 1", "accounts", "lane 2"]

@@ -5,6 +5,11 @@ beside many independent ones (milestone pages). First come, first served lets th
 independent ones hold up a chain; serving chains first lets the independent ones fill
 the places the chains leave free, so the whole ends sooner. Priorities are set for a
 block of code (and the tasks it starts) with `priority(n)`; lower goes first.
+
+A freed place is handed on at the next turn of the event loop, not at once: a chain that
+reads an answer and asks again without pausing (a team lane) keeps its place unless
+someone more urgent is waiting, instead of losing it to an independent request that
+would then hold it a whole round trip.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import math
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -37,6 +43,7 @@ class PrioritySlots:
         self._free = n
         self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
+        self._handing_on = False
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
@@ -47,11 +54,13 @@ class PrioritySlots:
             self._release()
 
     async def _acquire(self) -> None:
-        if self._free > 0 and not self._waiting:
+        level = _priority.get()
+        if self._free > 0 and level < self._first_waiting():
             self._free -= 1
             return
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiting, (_priority.get(), next(self._order), turn))
+        heapq.heappush(self._waiting, (level, next(self._order), turn))
+        self._hand_on_soon()
         try:
             await turn
         except asyncio.CancelledError:
@@ -62,9 +71,23 @@ class PrioritySlots:
             raise
 
     def _release(self) -> None:
-        while self._waiting:
-            _, _, turn = heapq.heappop(self._waiting)
-            if not turn.done():
-                turn.set_result(None)  # the place goes straight to the next in line
-                return
         self._free += 1
+        self._hand_on_soon()
+
+    def _first_waiting(self) -> float:
+        """The priority of the first in line (skipping the cancelled), or infinity."""
+        while self._waiting and self._waiting[0][2].done():
+            heapq.heappop(self._waiting)
+        return self._waiting[0][0] if self._waiting else math.inf
+
+    def _hand_on_soon(self) -> None:
+        if self._waiting and self._free > 0 and not self._handing_on:
+            self._handing_on = True
+            asyncio.get_running_loop().call_soon(self._hand_on)
+
+    def _hand_on(self) -> None:
+        self._handing_on = False
+        while self._free > 0 and self._first_waiting() < math.inf:
+            _, _, turn = heapq.heappop(self._waiting)
+            self._free -= 1
+            turn.set_result(None)
