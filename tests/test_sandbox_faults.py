@@ -128,7 +128,8 @@ async def test_latency_uses_the_injected_sleep() -> None:
     async with httpx.AsyncClient(transport=sb.transport(), base_url=API, headers=AUTH) as c:
         await c.get("WhoAmI")
         await c.get("accounts")
-    assert slept == [0.25, 0.25]
+    # Half on the way in, half on the way back, for each request.
+    assert slept == [0.125, 0.125, 0.125, 0.125]
 
 
 async def test_hang_until_released_and_max_in_flight(

@@ -166,6 +166,7 @@ class SandboxMsx:
                 resp = self._answer(method, base, parts.path, parts.query, h, body)
             except ODataError as err:
                 resp = SandboxResponse(err.status, {**JSON_HEADERS, **err.headers}, err.body())
+            await self.faults.after(self._sleep)
         finally:
             self.stats.in_flight -= 1
         if 200 <= resp.status < 300:

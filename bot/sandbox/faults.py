@@ -49,7 +49,7 @@ class _EntityFault:
 class Faults:
     def __init__(self) -> None:
         self.off_vpn = False
-        self.latency = 0.0
+        self.latency = 0.0  # seconds a round trip: half before MSX works on it, half after
         self._throttle: list[int] = []  # Retry-After per pending 429
         self._server_errors: list[int] = []
         self._drops: list[str] = []
@@ -119,7 +119,8 @@ class Faults:
     async def before(self, sleep: Callable[[float], Awaitable[None]]) -> None:
         """Delays, drops and network-level refusals, in the order a network would show them."""
         if self.latency:
-            await sleep(self.latency)
+            # Half the round trip on the way in: MSX works on a request as it arrives.
+            await sleep(self.latency / 2)
         if self._hang:
             await self._released.wait()
         if self._fail_after is not None and self._fail_after <= 0:
@@ -148,6 +149,11 @@ class Faults:
                 "0x80040216",
                 "An unexpected error occurred." if status != 503 else "Service Unavailable",
             )
+
+    async def after(self, sleep: Callable[[float], Awaitable[None]]) -> None:
+        """The answer's way back: the other half of the round trip."""
+        if self.latency:
+            await sleep(self.latency / 2)
 
     def for_entity(self, set_name: str) -> None:
         fault = self._entity.get(set_name)
