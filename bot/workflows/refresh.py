@@ -306,17 +306,10 @@ async def _import(
             gateway,
             account_ids,
             on_done=counter.add,
-            on_members=emails.want,
+            prepare=emails.fill,
             on_last_round=emails.eager,
         )
-        people = await emails.all()
-        fetched.members = [
-            # Made anew: half the cost of model_copy, thousands of times.
-            TeamMember(**{**m.__dict__, "email": people[m.user_id].email})
-            if m.user_id in people and not m.email
-            else m
-            for m in fetched.members
-        ]
+        fetched.members = await emails.all(fetched.members)
         return fetched
 
     async def all_milestones() -> tuple[list[Milestone], list[str]]:

@@ -57,15 +57,15 @@ async def fetch_teams(
     batch_size: int | None = None,
     lanes: int = LANES,
     on_done: Callable[[int], None] | None = None,
-    on_members: Callable[[list[TeamMember]], None] | None = None,
+    prepare: Callable[[list[TeamMember]], list[TeamMember]] | None = None,
     on_last_round: Callable[[], None] | None = None,
 ) -> TeamResult:
     """Every team member of every account, asking again for whatever a page cut short.
 
     `batch_size` fixes how many accounts a request asks for (by default: as many as
-    should fill a page); `on_done(n)` hears of n more accounts complete, `on_members` of
-    the members kept, as they come (e.g. to look up their e-mails while the rest is
-    fetched), and `on_last_round` that every account has been asked for at least once.
+    should fill a page); `on_done(n)` hears of n more accounts complete, `prepare` gets
+    the new members as they come and returns them to keep (e.g. with what is known of
+    them so far), and `on_last_round` hears that every account has been asked for.
     """
     result = TeamResult()
     by_account: dict[str, list[TeamMember]] = {}
@@ -84,12 +84,13 @@ async def fetch_teams(
             key = (member.account_id, member.user_id, member.role)
             if key not in held:
                 held.add(key)
-                by_account.setdefault(member.account_id, []).append(member)
                 fresh.append(member)
+        if prepare and fresh:
+            fresh = prepare(fresh)
+        for member in fresh:
+            by_account.setdefault(member.account_id, []).append(member)
         seen_members += len(fresh)
         seen_accounts += len(complete)
-        if on_members and fresh:
-            on_members(fresh)
         if on_done and complete:
             on_done(len(complete))
 
