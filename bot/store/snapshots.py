@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import operator
 import os
-from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Table, delete, insert
+from sqlalchemy import Connection, Table, delete
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import configure_mappers
@@ -20,6 +18,7 @@ from sqlmodel import Session, SQLModel, col, select
 from bot.domain import Freshness, Identity, Snapshot
 from bot.store import schema
 from bot.store.convert import (
+    Rows,
     email_key,
     from_rows,
     identity_of,
@@ -107,9 +106,9 @@ class SnapshotStore:
             for table in CLEARED_ON_SAVE:
                 conn.execute(delete(table).where(table.c.user_id == uid))
             # The snapshot row first: the other rows' foreign keys need it.
-            for table, records in rows:
-                if records:
-                    _insert_many(conn, table, records)
+            for part in rows:
+                if part.values:
+                    _insert_many(conn, part)
 
     def load(self, user_id: str) -> Snapshot | None:
         with reading(self._engine) as session:
@@ -173,30 +172,38 @@ _DIALECT = sqlite.dialect()  # pysqlite, as the engine's
 
 
 class _Insert(NamedTuple):
-    sql: str  # every column, "?" parameters
-    values: Callable[[dict[str, Any]], tuple[Any, ...]]  # a record's, in the SQL's order
-    processors: list[tuple[str, Any]]  # the columns' own conversions (UTC datetimes, dates)
+    sql: str  # the columns, "?" parameters
+    processors: list[tuple[int, Any]]  # (index, conversion) where a column's type has one
 
 
 @functools.cache
-def _insert(table: Table) -> _Insert:
-    compiled = insert(table).compile(dialect=_DIALECT)
+def _insert(table: Table, columns: tuple[str, ...]) -> _Insert:
+    quote = _DIALECT.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in columns)
+    marks = ", ".join("?" * len(columns))
     processors = [
-        (column.name, process)
-        for column in table.columns
-        if (process := column.type.dialect_impl(_DIALECT).bind_processor(_DIALECT))
+        (i, process)
+        for i, name in enumerate(columns)
+        if (process := table.c[name].type.dialect_impl(_DIALECT).bind_processor(_DIALECT))
     ]
-    return _Insert(str(compiled), operator.itemgetter(*compiled.positiontup or ()), processors)
+    return _Insert(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})", processors)
 
 
-def _insert_many(conn: Connection, table: Table, records: list[dict[str, Any]]) -> None:
-    """Rows straight to the driver's executemany, as tuples: SQLAlchemy's own spends
-    microseconds a row in Python. Values still go through the columns' types."""
-    sql, values, processors = _insert(table)
-    for name, process in processors:
-        for record in records:
-            record[name] = process(record[name])
-    conn.exec_driver_sql(sql, [values(record) for record in records])
+def _insert_many(conn: Connection, rows: Rows) -> None:
+    """Rows straight to the driver's executemany: SQLAlchemy's own spends microseconds a
+    row in Python. Values still go through the columns' types (UTC datetimes, dates)."""
+    sql, processors = _insert(rows.table, rows.columns)
+    values = rows.values
+    if processors:
+        values = [_processed(row, processors) for row in values]
+    conn.exec_driver_sql(sql, values)
+
+
+def _processed(row: tuple[Any, ...], processors: list[tuple[int, Any]]) -> tuple[Any, ...]:
+    out = list(row)
+    for i, process in processors:
+        out[i] = process(out[i])
+    return tuple(out)
 
 
 def _load_rest(session: Session, meta: SnapshotRow) -> Snapshot:
