@@ -220,3 +220,18 @@ async def test_the_sandbox_rejects_a_task_msx_would_reject(gw: MsxGateway, sb: S
         await gw.create_task(draft, sb.dataset.me.user_id)
     assert caught.value.status == 400
     assert sb.created_tasks == []
+
+
+@pytest.mark.parametrize("supported", [True, False])
+async def test_who_am_i_in_one_request_where_msx_knows_equal_user_id(
+    sb: SandboxMsx, gw: MsxGateway, supported: bool
+) -> None:
+    sb.supports_equal_user_id = supported
+    me = await gw.me()
+    ds = sb.dataset
+    assert (me.user_id, me.name, me.email) == (ds.me.user_id, ds.me.name, ds.me.email)
+    asked = [p.split("?")[0].rsplit("/", 1)[-1] for p in sb.stats.paths()]
+    if supported:
+        assert asked == ["systemusers"]
+    else:  # refused with 400: WhoAmI, then my row by id
+        assert asked == ["systemusers", "WhoAmI", f"systemusers({ds.me.user_id})"]

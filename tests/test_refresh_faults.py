@@ -46,14 +46,16 @@ async def test_off_vpn_before_anything_answers(tmp_path: Path) -> None:
     sb = SandboxMsx()
     before = await first_snapshot(sb, tmp_path)
     sb.faults.off_vpn = True
+    sb.stats.reset()
     async with gateway_for(sb, tmp_path) as gateway:
         with SnapshotStore(tmp_path / "db") as store:
             with pytest.raises(OffVpn) as caught:
                 await refresh_book(gateway, store)
             book = cached_book(store)
     assert "VPN" in caught.value.user_message
-    assert sb.stats.paths()[-1].endswith("WhoAmI")  # nothing more was tried
-    # WhoAmI failed, yet the failure is recorded against the known owner.
+    # Nothing was tried past the first requests (who am I, my alignments).
+    assert sb.stats.paths() and all("EqualUserId" in p for p in sb.stats.paths())
+    # Who I am was never answered, yet the failure is recorded against the known owner.
     assert book is not None and book.snapshot == before
     assert book.freshness.stale_reason == caught.value.user_message
 

@@ -16,6 +16,7 @@ from bot.msx import mapping
 from bot.msx.auth import TokenProvider, token_provider_from_settings
 from bot.msx.client import MsxClient
 from bot.msx.collection import Collection
+from bot.msx.errors import MsxError
 from bot.msx.mapping import (
     ACCOUNT_TEAM_TEMPLATE_ID,
     ROLE_QUALIFIER2,
@@ -34,6 +35,8 @@ class _HasId(Protocol):
 
 T = TypeVar("T", bound=_HasId)
 
+# How an MSX without a query function (EqualUserId) answers it.
+REFUSED_FUNCTION = (400, 501)
 USER_FIELDS = "systemuserid,fullname,internalemailaddress"
 ACCOUNT_FIELDS = "accountid,name,msp_mstopparentid,_territoryid_value"
 TERRITORY_FIELDS = "territoryid,name"
@@ -97,6 +100,25 @@ class MsxGateway:
     async def whoami(self) -> str:
         data = await self.client.get_json("WhoAmI")
         return guid(str(data.get("UserId", "")))
+
+    async def me(self) -> Identity:
+        """The signed-in user in one request, WhoAmI not needed first: their systemuser row
+        asked with `EqualUserId`. Where MSX refuses the function (400 or 501), WhoAmI,
+        then the row by id."""
+        try:
+            found = await self.client.get_collection(
+                "systemusers",
+                {"$select": USER_FIELDS, "$filter": equal_user_id("systemuserid")},
+            )
+        except MsxError as exc:
+            if exc.status not in REFUSED_FUNCTION:
+                raise
+            log.info("MSX refused EqualUserId (HTTP %s); asking WhoAmI", exc.status)
+        else:
+            person = mapping.identity(found.items[0]) if found.items else None
+            if person is not None and person.user_id:
+                return person
+        return await self.user(await self.whoami())
 
     async def user(self, user_id: str) -> Identity:
         row = await self.client.get_json(f"systemusers({guid(user_id)})", {"$select": USER_FIELDS})

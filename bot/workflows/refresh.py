@@ -28,7 +28,7 @@ from bot.domain import (
 from bot.msx.client import MsxEvent, listening
 from bot.msx.collection import Collection
 from bot.msx.errors import MsxError
-from bot.msx.gateway import MsxGateway
+from bot.msx.gateway import REFUSED_FUNCTION, MsxGateway
 from bot.msx.mapping import Assignment
 from bot.msx.slots import BACKGROUND, URGENT, priority
 from bot.store import SnapshotStore
@@ -132,17 +132,16 @@ async def refresh(
                 return found, await _import(gateway, list(found.roles), found.roles, report)
 
             if email is None:
-                # My alignments need not wait for WhoAmI: EqualUserId names me.
+                # Who I am and my alignments at once: EqualUserId names me in both.
                 mine = asyncio.ensure_future(gateway.my_assignments())
                 try:
-                    known_id = user_id = await gateway.whoami()
+                    identity = await gateway.me()
                 except BaseException:
                     await _drop(mine)
                     raise
+                known_id = user_id = identity.user_id
                 try:
-                    identity, (found, imported) = await all_of(
-                        gateway.user(user_id), book(user_id, mine)
-                    )
+                    found, imported = await book(user_id, mine)
                 finally:
                     if not mine.done():  # the import failed before it read my alignments
                         await _drop(mine)
@@ -232,7 +231,7 @@ async def _mine_or_by_id(
     try:
         return await mine
     except MsxError as exc:
-        if exc.status not in (400, 501):
+        if exc.status not in REFUSED_FUNCTION:
             raise
         log.info("MSX refused EqualUserId (HTTP %s); asking by user id", exc.status)
         return await gateway.my_assignments(user_id)
