@@ -159,3 +159,38 @@ async def test_a_compressed_answer_is_decoded(http: Http) -> None:
         assert as_json(got) == payload
     finally:
         await runner.cleanup()
+
+
+async def test_requests_go_through_the_proxy_the_environment_names(
+    monkeypatch: pytest.MonkeyPatch, http: Http
+) -> None:
+    seen: list[str] = []
+
+    async def proxy(request: web.Request) -> web.Response:
+        seen.append(str(request.url))  # a proxy is asked for the absolute URL
+        return web.json_response({"UserId": "someone"})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", proxy)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    for name in ("http_proxy", "HTTP_PROXY"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{port}")
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.setenv(name, "127.0.0.1")
+    try:
+        # No DNS here: the proxy is asked, not msx.proxied.test.
+        reply = await http.get("http://msx.proxied.test/api/data/v9.2/WhoAmI", AUTH)
+        assert reply.status_code == 200
+        assert seen == ["http://msx.proxied.test/api/data/v9.2/WhoAmI"]
+        # NO_PROXY's hosts are asked directly: here, a port nobody listens on.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            closed = probe.getsockname()[1]
+        with pytest.raises(httpx.ConnectError):
+            await http.get(f"http://127.0.0.1:{closed}/api/data/v9.2/WhoAmI", AUTH)
+        assert len(seen) == 1
+    finally:
+        await runner.cleanup()

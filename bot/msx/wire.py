@@ -13,6 +13,7 @@ ConnectTimeout, since a POST is re-sent only then.
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -55,27 +56,37 @@ class AiohttpWire:
             total=None, sock_connect=timeout.connect, sock_read=timeout.read
         )
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[tuple[str, str], str | None] = {}
 
     def _client(self) -> aiohttp.ClientSession:
         # Made on first use: a ClientSession belongs to the running event loop.
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                timeout=self._timeout,
-                trust_env=True,  # HTTPS_PROXY / NO_PROXY, as httpx would
-                skip_auto_headers=("User-Agent",),
+                timeout=self._timeout, skip_auto_headers=("User-Agent",)
             )
         return self._session
+
+    def _proxy(self, url: yarl.URL) -> str | None:
+        """HTTPS_PROXY / NO_PROXY, as httpx reads them, looked up once an origin. (aiohttp's
+        trust_env looks them, and ~/.netrc, up again in a thread on every request.)"""
+        origin = (url.scheme, url.host or "")
+        if origin not in self._proxies:
+            bypass = bool(url.host) and urllib.request.proxy_bypass(url.host or "")
+            self._proxies[origin] = None if bypass else urllib.request.getproxies().get(url.scheme)
+        return self._proxies[origin]
 
     async def request(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
     ) -> AiohttpReply:
+        target = yarl.URL(url, encoded=True)  # already encoded: a nextLink goes verbatim
         with as_httpx_errors():
             async with self._client().request(
                 method,
-                yarl.URL(url, encoded=True),  # already encoded: a nextLink goes verbatim
+                target,
                 headers=headers,
                 data=body,
                 allow_redirects=False,  # a redirect would carry the token elsewhere
+                proxy=self._proxy(target),
             ) as response:
                 return AiohttpReply(response.status, response.headers, await response.read())
 
