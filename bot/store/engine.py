@@ -49,6 +49,15 @@ def make_engine(path: Path | None) -> Engine:
 def _on_connect(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
     dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, see _on_begin
     dbapi_connection.execute("PRAGMA foreign_keys = ON")
+    (mode,) = dbapi_connection.execute("PRAGMA journal_mode").fetchone()
+    if mode == "wal":
+        _sync_normal(dbapi_connection)
+
+
+def _sync_normal(dbapi_connection: sqlite3.Connection) -> None:
+    # In WAL mode a commit then skips its fsync: a power cut may lose the last refresh
+    # (the next one brings it back), never corrupt the file. A refresh saves ~5 ms.
+    dbapi_connection.execute("PRAGMA synchronous = NORMAL")
 
 
 def _on_begin(conn: Connection) -> None:
@@ -61,6 +70,7 @@ def use_wal(engine: Engine) -> None:
     raw = engine.raw_connection()
     try:
         raw.driver_connection.execute("PRAGMA journal_mode = WAL")  # type: ignore[union-attr]
+        _sync_normal(raw.driver_connection)  # type: ignore[arg-type]
     finally:
         raw.close()
 
