@@ -242,3 +242,20 @@ def test_equal_user_id_errors() -> None:
     assert "'@' is not valid" in user_err(f"{func}(PropertyName=@p1)")
     # Without a signed-in user to compare with, the function is refused outright.
     assert err(EQUAL_USER_ID) == f"The query function '{func}' is not supported."
+
+
+def test_guids_compare_as_sql_server_orders_them() -> None:
+    # uniqueidentifier order: the last six bytes decide first, the first group last. So
+    # a range on the first hex digits alone does not split a table the way it looks.
+    low_tail = {
+        "msp_accountteamid": "1",
+        "_msp_accountid_value": "ff000000-0000-0000-0000-000000000001",
+    }
+    high_tail = {
+        "msp_accountteamid": "2",
+        "_msp_accountid_value": "00000000-0000-0000-0000-000000000002",
+    }
+    rows = [low_tail, high_tail]
+    middle = "_msp_accountid_value gt ffffffff-0000-0000-0000-000000000001"
+    assert ids(middle, rows) == ["2"]
+    assert ids("_msp_accountid_value lt 00000000-0000-0000-0000-010000000000", rows) == ["1", "2"]

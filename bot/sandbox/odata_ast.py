@@ -66,6 +66,8 @@ class Compare(Node):
         cmp = _COMPARE[self.op]
         if self.op in ("eq", "ne"):
             return lambda row: cmp(a(row), b(row))
+        if "Edm.Guid" in (self.left.edm, self.right.edm):
+            a, b = _in_guid_order(a), _in_guid_order(b)
 
         def ordered(row: Row) -> bool:
             x, y = a(row), b(row)
@@ -166,6 +168,29 @@ def _normalized(node: Node) -> Callable[[Row], Any]:
     assert isinstance(node, Prop)  # only literals and properties have non-Boolean types
     name = node.name
     return lambda row: None if (v := row.get(name)) is None else convert(v)
+
+
+def guid_order(value: str) -> str:
+    """A GUID as SQL Server orders uniqueidentifiers (and so Dataverse's `gt` and
+    `$orderby`): the last six bytes first, then the fourth group, then the first three
+    groups' bytes as stored, least significant first."""
+    h = value.replace("-", "").lower()
+    return (
+        h[20:32]
+        + h[16:20]
+        + h[14:16]
+        + h[12:14]
+        + h[10:12]
+        + h[8:10]
+        + h[6:8]
+        + h[4:6]
+        + h[2:4]
+        + h[0:2]
+    )
+
+
+def _in_guid_order(read: Callable[[Row], Any]) -> Callable[[Row], Any]:
+    return lambda row: None if (v := read(row)) is None else guid_order(v)
 
 
 def _to_datetime(text: str) -> dt.datetime:

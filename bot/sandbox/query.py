@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, unquote_plus
 
+from bot.sandbox.odata_ast import guid_order
 from bot.sandbox.schema import CODE_PAGING, Entity, ODataError, bad_query, unknown_property
 
 Row = dict[str, Any]
@@ -157,6 +158,8 @@ def _sort_key(col: str, edm: str) -> Callable[[Row], Any]:
         return lambda row: str(row[col]).casefold()
     if edm in ("Edm.Int32", "Edm.Decimal"):
         return lambda row: Decimal(str(row[col]))
+    if edm == "Edm.Guid":
+        return lambda row: guid_order(str(row[col]))
     return lambda row: str(row[col]).lower()
 
 
