@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import uuid
 from collections.abc import AsyncIterator
 
 import httpx
@@ -12,6 +14,7 @@ from bot.msx.client import MsxClient, MsxEvent, RetryPolicy
 from bot.msx.errors import MsxError, MsxUnreachable, OffVpn, Throttled, TokenRejected
 from bot.msx.gateway import MsxGateway
 from bot.sandbox import SandboxMsx
+from bot.sandbox.milestones import milestone_row
 
 BASE = "https://msx.sandbox.test"
 
@@ -194,6 +197,22 @@ async def test_milestones_follow_nextlink_past_100(gw: MsxGateway, sb: SandboxMs
     found = (await gw.milestones([big])).items
     assert len(found) == len(sb.dataset.milestones_of[big]) > 100
     assert {m.id for m in found} == set(sb.dataset.milestones_of[big])
+    assert any("$skiptoken" in p for p in sb.stats.paths())  # read page after page
+
+
+async def test_a_milestone_page_exactly_full_is_the_end_of_them(
+    gw: MsxGateway, sb: SandboxMsx
+) -> None:
+    # Milestones page with nextLinks, so 100 rows and no nextLink are all there is (unlike
+    # msp_accountteams, where a full page may have been cut short).
+    account = {"accountid": str(uuid.uuid4()), "name": "Exactly Hundred GmbH"}
+    sb.dataset.insert("accounts", account)
+    rng = random.Random(3)
+    for n in range(100):
+        row = milestone_row(rng, str(uuid.uuid4()), 'W/"1"', account, n, (str(uuid.uuid4()), "Opp"))
+        sb.dataset.insert("msp_engagementmilestones", row)
+    found = await gw.milestones([account["accountid"]])
+    assert len(found.items) == 100 and not found.may_be_truncated
 
 
 async def test_user_text_with_quotes_reaches_the_filter_as_one_literal(

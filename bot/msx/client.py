@@ -142,9 +142,10 @@ class MsxClient:
         return await self._get_url(self.url(path, params))
 
     async def get_collection(
-        self, path: str, params: dict[str, str] | None = None
+        self, path: str, params: dict[str, str] | None = None, *, pages: bool = False
     ) -> Collection[dict[str, Any]]:
-        """All rows, following `@odata.nextLink` verbatim until there is none."""
+        """All rows, following `@odata.nextLink` verbatim until there is none. `pages`: the
+        entity set is known to give nextLinks, so a full page without one is the end."""
         _refuse_skip(params)
         top = _top(params)
         rows: list[dict[str, Any]] = []
@@ -169,7 +170,7 @@ class MsxClient:
         else:
             # No nextLink, yet a page as full as the cap: MSX may have stopped short. Once
             # it has paged, though, the entity pages: no nextLink then means the end.
-            truncated = len(seen) == 1 and last_page >= self.page_size
+            truncated = not pages and len(seen) == 1 and last_page >= self.page_size
         if top is not None and len(rows) >= top:
             truncated = True
         return Collection(rows, truncated)

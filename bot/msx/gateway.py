@@ -252,14 +252,18 @@ class MsxGateway:
 
         def params(chunk: list[str]) -> dict[str, str]:
             return {
-                "$filter": any_guid("_msp_parentaccount_value", chunk),
+                "$filter": in_guids("_msp_parentaccount_value", chunk),
                 "$select": MILESTONE_FIELDS,
                 "$orderby": "msp_name",
             }
 
         chunks = split_ids(ids, lambda c: self.client.url("msp_engagementmilestones", params(c)))
         parts = await asyncio.gather(
-            *(self.client.get_collection("msp_engagementmilestones", params(c)) for c in chunks)
+            *(
+                # Milestones page (nextLink): a full last page is the end of them.
+                self.client.get_collection("msp_engagementmilestones", params(c), pages=True)
+                for c in chunks
+            )
         )
         truncated = any(p.may_be_truncated for p in parts)
         if truncated:
