@@ -34,6 +34,8 @@ def filter_rows(node: Node, rows: list[Row]) -> list[Row]:
 
 def _filter_term(node: Node, rows: list[Row]) -> list[Row]:
     test, names = node.compile(), sorted(_reads(node))
+    if _reads_ids(node):  # nearly every row its own values: nothing to share
+        return list(filter(test, rows))
     read = operator.itemgetter(*names) if names else lambda row: ()
     try:
         keys = list(map(read, rows))

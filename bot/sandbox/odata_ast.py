@@ -5,6 +5,7 @@ case, numbers and dates by value."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -67,6 +68,10 @@ class Compare(Node):
         if self.op in ("eq", "ne"):
             return lambda row: cmp(a(row), b(row))
         if "Edm.Guid" in (self.left.edm, self.right.edm):
+            if isinstance(self.left, Prop) and isinstance(self.right, Literal):
+                # `id gt <guid>`, on thousands of rows: one cached key a row.
+                name, bound = self.left.name, guid_order(str(self.right.value))
+                return lambda row: (v := row.get(name)) is not None and cmp(guid_order(v), bound)
             a, b = _in_guid_order(a), _in_guid_order(b)
 
         def ordered(row: Row) -> bool:
@@ -170,6 +175,7 @@ def _normalized(node: Node) -> Callable[[Row], Any]:
     return lambda row: None if (v := row.get(name)) is None else convert(v)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def guid_order(value: str) -> str:
     """A GUID as SQL Server orders uniqueidentifiers (and so Dataverse's `gt` and
     `$orderby`): the last six bytes first, then the fourth group, then the first three
