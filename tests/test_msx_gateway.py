@@ -340,7 +340,8 @@ async def test_milestones_follow_next_link(h: Harness, gw: MsxGateway) -> None:
     assert milestones[0].date is not None and milestones[0].monthly_use is None
     params = query(route.calls[0].request)
     assert params["$filter"] == (
-        f"(_msp_parentaccount_value eq {gid(1)} or _msp_parentaccount_value eq {gid(2)})"
+        "Microsoft.Dynamics.CRM.In(PropertyName='_msp_parentaccount_value',"
+        f'PropertyValues=["{gid(1)}","{gid(2)}"])'
     )
     assert params["$orderby"] == "msp_name"
     assert "msp_milestonedate" in params["$select"].split(",")
