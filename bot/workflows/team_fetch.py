@@ -3,14 +3,15 @@
 A team query answers at most one page and gives no nextLink, so a full page may be cut
 short. Rows come ordered by account, then row id, so every account whose rows are followed
 by another account's rows in a cut page is complete; the last one seen is read on after
-the page's last row, with those not reached, in the next request: no row is read twice,
-however big a team. Should MSX not move on, the account is reported, never dropped
-silently.
+the page's last row in the next request: no row is read twice, however big a team. Should
+MSX not move on, the account is reported, never dropped silently.
 
-`lanes` lanes run side by side (the gateway bounds the requests in flight). Each asks for
-the accounts its last page left over, topped up from one shared queue with as many as
-should fill a page (judged from the team sizes seen so far). So every page but a lane's
-last is full, and the lanes run dry together instead of one long lane finishing alone.
+`lanes` lanes run side by side (the gateway bounds the requests in flight). Each goes on
+with the account its last page was cut in, topped up from one shared queue with as many
+as should fill a page (judged from the team sizes seen so far); the accounts a cut page
+did not reach go back to the front of the queue, for whichever lane asks next. So every
+page but a lane's last is full, and the lanes run dry together instead of one long lane
+finishing alone.
 """
 
 from __future__ import annotations
@@ -135,8 +136,11 @@ async def fetch_teams(
                 after = None
             else:
                 after = page.last_row
-            done = set(whole)
-            pending = top_up([a for a in pending if a not in done])
+            # The accounts not reached go back to the front of the queue for whichever
+            # lane asks next; this lane goes on with the one it was cut in.
+            done = {*page.accounts_in_order, *whole}
+            queue.extendleft(reversed([a for a in pending if a not in done]))
+            pending = top_up([] if after is None else [after[0]])
 
     await all_of(*(lane() for _ in range(min(lanes, len(ids)))))
     # Each team by role, then name, as shown: not in whatever order MSX's row ids fell.
