@@ -68,10 +68,13 @@ class Compare(Node):
         if self.op in ("eq", "ne"):
             return lambda row: cmp(a(row), b(row))
         if "Edm.Guid" in (self.left.edm, self.right.edm):
-            if isinstance(self.left, Prop) and isinstance(self.right, Literal):
+            literal = self.right
+            if isinstance(self.left, Prop) and isinstance(literal, Literal) and literal.value:
                 # `id gt <guid>`, on thousands of rows: one cached key a row.
-                name, bound = self.left.name, guid_order(str(self.right.value))
-                return lambda row: (v := row.get(name)) is not None and cmp(guid_order(v), bound)
+                name, bound = self.left.name, guid_order(str(literal.value))
+                return lambda row: (
+                    (v := row.get(name)) is not None and cmp(guid_order(str(v)), bound)
+                )
             a, b = _in_guid_order(a), _in_guid_order(b)
 
         def ordered(row: Row) -> bool:
