@@ -67,6 +67,10 @@ class Refresher:
         self._runtime = runtime
         self._running: set[str] = set()
 
+    def running(self, person: Person) -> bool:
+        """Whether this person's book is being refreshed (benchmarks/ack_bench.py waits on it)."""
+        return (person.book_email or "") in self._running
+
     async def refresh(
         self, person: Person, message: ProgressMessage, *, summary: bool = True
     ) -> Book | None:
