@@ -129,6 +129,7 @@ def table(results: dict[str, dict[str, list[float]]], runs: int) -> str:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="sends per command and mode")
+    parser.add_argument("--no-write", action="store_true", help="do not write ACK_RESULTS.md")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     results = {
@@ -137,6 +138,8 @@ async def main() -> None:
     }
     report = table(results, args.runs)
     print(report)
+    if args.no_write:
+        return
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     RESULTS.write_text(
         "# Ack latency benchmark\n\n"
