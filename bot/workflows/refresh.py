@@ -120,6 +120,9 @@ async def refresh(
     def waiting(event: MsxEvent) -> None:
         report(Progress(last.stage, last.done, last.total, note=event.message))
 
+    # The snapshot this one replaces, read from the store while MSX is asked (a thread:
+    # a big book takes ~0.1 s to load), for the diff.
+    earlier: asyncio.Future[Snapshot | None] | None = None
     try:
         with listening(waiting), gc_paused():
             report(Progress("Signing in"))
@@ -127,6 +130,8 @@ async def refresh(
             async def book(
                 user_id: str, mine: asyncio.Future[Collection[Assignment]] | None
             ) -> tuple[_Found, _Imported]:
+                nonlocal earlier
+                earlier = asyncio.ensure_future(asyncio.to_thread(store.load, user_id))
                 report(Progress("Finding my accounts"))
                 found = await _discover(gateway, user_id, mine)
                 return found, await _import(gateway, list(found.roles), found.roles, report)
@@ -165,9 +170,13 @@ async def refresh(
                 gaps=(*found.gaps, *imported.gaps),
             )
             report(Progress("Saving"))
-            previous = store.load(user_id)
+            assert earlier is not None
+            previous = await earlier
             store.save(snapshot)
     except BaseException as exc:
+        if earlier is not None:  # the store is used by one thread at a time
+            with contextlib.suppress(BaseException):
+                await earlier
         if known_id is not None:
             store.record_failure(known_id, _reason(exc), now())
         raise
