@@ -169,6 +169,48 @@ def test_save_replaces_the_whole_snapshot(store: SnapshotStore) -> None:
     assert store.load("u-ana") == newer  # no account, member or milestone of the old one left
 
 
+def _rows_written(store: SnapshotStore) -> list[str]:
+    """The tables each INSERT the store sends goes to, as they are sent."""
+    written: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("INSERT INTO"):
+            written.append(statement.split()[2].strip('"'))
+
+    event.listen(store._engine, "before_cursor_execute", seen)
+    return written
+
+
+def test_a_refresh_that_finds_the_same_lists_does_not_write_them_again(
+    store: SnapshotStore,
+) -> None:
+    store.save(rich_snapshot())
+    before = store.load("u-ana")
+    assert before is not None
+    later = T0 + dt.timedelta(days=1)
+    same = rich_snapshot(taken_at=later)
+    one_changed = same.model_copy(update={"milestones": same.milestones[:1]})
+    written = _rows_written(store)
+    store.save(one_changed, over=before)
+    assert store.load("u-ana") == one_changed
+    assert sorted(written) == ["snapshot", "snapshot_milestone"]
+    written.clear()
+    unchanged = one_changed.model_copy(update={"taken_at": later + dt.timedelta(days=1)})
+    store.save(unchanged, over=one_changed)
+    assert written == ["snapshot"]
+    assert store.load("u-ana") == unchanged
+
+
+def test_a_stale_previous_snapshot_never_keeps_rows_it_did_not_see(store: SnapshotStore) -> None:
+    first = rich_snapshot()
+    store.save(first)
+    # Another refresh saved in between: what is stored is no longer `first`.
+    store.save(small_snapshot("u-ana", "Ana", taken_at=T0 + dt.timedelta(hours=1)))
+    again = rich_snapshot(taken_at=T0 + dt.timedelta(hours=2))  # the same lists as `first`
+    store.save(again, over=first)
+    assert store.load("u-ana") == again
+
+
 def test_unknown_user_loads_none(store: SnapshotStore) -> None:
     assert store.load("nobody") is None
     assert store.load_by_email("nobody@contoso.com") is None

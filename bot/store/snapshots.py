@@ -30,7 +30,6 @@ from bot.store.convert import (
 from bot.store.engine import make_engine, reading, use_wal, writing, writing_conn
 from bot.store.errors import StoreError
 from bot.store.tables import (
-    CLEARED_ON_SAVE,
     AccountRow,
     FailureRow,
     MilestoneRow,
@@ -97,17 +96,27 @@ class SnapshotStore:
 
     # Snapshots
 
-    def save(self, snapshot: Snapshot) -> None:
-        """Replace the user's snapshot in one transaction, and forget their last failure."""
+    def save(self, snapshot: Snapshot, *, over: Snapshot | None = None) -> None:
+        """Replace the user's snapshot in one transaction, and forget their last failure.
+
+        `over` is the snapshot this one replaces, as read before the refresh: while it is
+        still the stored one, the lists equal to its own are left as they are instead of
+        written again (a daily refresh mostly finds the same teams and milestones).
+        """
         uid = snapshot.user.user_id
-        rows = to_rows(snapshot)  # before the transaction: a bad value fails here, harmlessly
+        # Before the transaction: a bad value fails here, harmlessly.
+        meta, *lists = to_rows(snapshot)
         with writing(self._engine) as session:
             conn = session.connection()
-            for table in CLEARED_ON_SAVE:
-                conn.execute(delete(table).where(table.c.user_id == uid))
-            # The snapshot row first: the other rows' foreign keys need it.
-            for part in rows:
-                if part.values:
+            kept = _unchanged_lists(conn, snapshot, over)
+            failures = table_of(FailureRow)
+            conn.execute(delete(failures).where(failures.c.user_id == uid))
+            for part in lists:
+                if part.table.name not in kept:
+                    conn.execute(delete(part.table).where(part.table.c.user_id == uid))
+            _insert_many(conn, meta, upsert=True)  # first: the lists' foreign keys need it
+            for part in lists:
+                if part.table.name not in kept and part.values:
                     _insert_many(conn, part)
 
     def load(self, user_id: str) -> Snapshot | None:
@@ -177,26 +186,48 @@ class _Insert(NamedTuple):
 
 
 @functools.cache
-def _insert(table: Table, columns: tuple[str, ...]) -> _Insert:
+def _insert(table: Table, columns: tuple[str, ...], upsert: bool) -> _Insert:
     quote = _DIALECT.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
     marks = ", ".join("?" * len(columns))
+    sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"
+    if upsert:  # the row is updated in place: rows whose foreign keys point at it stay
+        key = ", ".join(quote(c.name) for c in table.primary_key)
+        update = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns)
+        sql += f" ON CONFLICT ({key}) DO UPDATE SET {update}"
     processors = [
         (i, process)
         for i, name in enumerate(columns)
         if (process := table.c[name].type.dialect_impl(_DIALECT).bind_processor(_DIALECT))
     ]
-    return _Insert(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})", processors)
+    return _Insert(sql, processors)
 
 
-def _insert_many(conn: Connection, rows: Rows) -> None:
+def _insert_many(conn: Connection, rows: Rows, *, upsert: bool = False) -> None:
     """Rows straight to the driver's executemany: SQLAlchemy's own spends microseconds a
     row in Python. Values still go through the columns' types (UTC datetimes, dates)."""
-    sql, processors = _insert(rows.table, rows.columns)
+    sql, processors = _insert(rows.table, rows.columns, upsert)
     values = rows.values
     if processors:
         values = [_processed(row, processors) for row in values]
     conn.exec_driver_sql(sql, values)
+
+
+def _unchanged_lists(conn: Connection, snapshot: Snapshot, over: Snapshot | None) -> set[str]:
+    """The list tables whose stored rows already are this snapshot's: none, unless `over`
+    is still what is stored (its time is the stored one) and the list equals its own."""
+    if over is None or over.user.user_id != snapshot.user.user_id:
+        return set()
+    meta = table_of(SnapshotRow)
+    stored = conn.execute(select(meta.c.taken_at).where(meta.c.user_id == over.user.user_id))
+    if stored.scalar() != over.taken_at:
+        return set()
+    pairs = (
+        (AccountRow, over.accounts, snapshot.accounts),
+        (TeamMemberRow, over.team, snapshot.team),
+        (MilestoneRow, over.milestones, snapshot.milestones),
+    )
+    return {table_of(model).name for model, old, new in pairs if old == new}
 
 
 def _processed(row: tuple[Any, ...], processors: list[tuple[int, Any]]) -> tuple[Any, ...]:

@@ -103,15 +103,3 @@ TABLES: tuple[Table, ...] = tuple(
         "user_state",
     )
 )
-
-# What saving a snapshot replaces, children before the row their foreign keys point at.
-CLEARED_ON_SAVE: tuple[Table, ...] = tuple(
-    SQLModel.metadata.tables[name]
-    for name in (
-        "snapshot_account",
-        "snapshot_team_member",
-        "snapshot_milestone",
-        "snapshot",
-        "refresh_failure",
-    )
-)

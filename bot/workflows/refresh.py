@@ -172,7 +172,7 @@ async def refresh(
             report(Progress("Saving"))
             assert earlier is not None
             previous = await earlier
-            store.save(snapshot)
+            store.save(snapshot, over=previous)
     except BaseException as exc:
         if earlier is not None:  # the store is used by one thread at a time
             with contextlib.suppress(BaseException):
