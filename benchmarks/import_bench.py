@@ -33,6 +33,7 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -338,52 +339,54 @@ async def guide(url: str) -> Found:
 # -- the bench ----------------------------------------------------------------------------
 
 
+async def measure(
+    child: Child,
+    who: str,
+    size: int,
+    latency: float,
+    expected: Found,
+    run: Callable[[], Awaitable[tuple[Found, float]]],
+) -> Run:
+    """One import against the child's sandbox, its wall time and what it asked and lost."""
+    await child.ask("reset")
+    got, wall = await run()
+    stats = await child.ask("stats")
+    return Run(
+        who,
+        size,
+        stats["requests"],
+        stats["max_in_flight"],
+        wall,
+        latency,
+        lost(expected, got),
+        stats["by_set"],
+    )
+
+
 async def bench(size: int, latency: float, repeat: int) -> list[Run]:
     expected = truth(build_dataset(SEED, size))
     child = await Child.start(size, latency)
-    runs = []
+
+    async def guide_timed() -> tuple[Found, float]:
+        started = time.perf_counter()
+        got = await guide(child.url)
+        return got, time.perf_counter() - started
+
     try:
         first: list[Run] = []
         again: list[Run] = []
         for _ in range(repeat):  # a first import into a new database, then a refresh of it
             with tempfile.TemporaryDirectory(prefix="msx-bench-") as tmp:
                 for who, into in (("msx-bot", first), ("msx-bot, again", again)):
-                    await child.ask("reset")
-                    got, wall = await ours(child.url, Path(tmp))
-                    stats = await child.ask("stats")
                     into.append(
-                        Run(
-                            who,
-                            size,
-                            stats["requests"],
-                            stats["max_in_flight"],
-                            wall,
-                            latency,
-                            lost(expected, got),
-                            stats["by_set"],
+                        await measure(
+                            child, who, size, latency, expected, lambda: ours(child.url, Path(tmp))
                         )
                     )
-        runs += [median_run(first), median_run(again)]
-        await child.ask("reset")
-        started = time.perf_counter()
-        got = await guide(child.url)
-        wall = time.perf_counter() - started
-        stats = await child.ask("stats")
-        runs.append(
-            Run(
-                "guide, literally",
-                size,
-                stats["requests"],
-                stats["max_in_flight"],
-                wall,
-                latency,
-                lost(expected, got),
-                stats["by_set"],
-            )
-        )
+        guide_run = await measure(child, "guide, literally", size, latency, expected, guide_timed)
     finally:
         await child.stop()
-    return runs
+    return [median_run(first), median_run(again), guide_run]
 
 
 def table(runs: list[Run]) -> str:
