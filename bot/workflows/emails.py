@@ -60,7 +60,8 @@ class TeamEmails:
     async def all(self, members: list[TeamMember]) -> list[TeamMember]:
         """`members` with every e-mail MSX has, once all the lookups are in."""
         self._flush()
-        await all_of(*self._lookups)
+        for found in await all_of(*self._lookups):  # not relying on _learn having run
+            self._known.update(found)
         return [
             with_email(m, person)
             if not m.email and (person := self._known.get(m.user_id)) is not None
