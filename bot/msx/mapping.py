@@ -86,11 +86,14 @@ def account_of_team_row(row: dict[str, Any]) -> str | None:
     return _id(row.get("_msp_accountid_value"))
 
 
-def team_row_key(row: dict[str, Any]) -> tuple[str, str] | None:
-    """Where a team row stands in the account-then-row-id order: to read on after it."""
-    account_id = _id(row.get("_msp_accountid_value"))
-    row_id = _id(row.get("msp_accountteamid"))
-    return (account_id, row_id) if account_id and row_id else None
+def team_row_id(row: dict[str, Any]) -> str | None:
+    return _id(row.get("msp_accountteamid"))
+
+
+def team_row_name(row: dict[str, Any]) -> str | None:
+    """The name a team row sorts by (`$orderby=msp_fullname`), to read on after it."""
+    name = row.get("msp_fullname")
+    return name if isinstance(name, str) else None
 
 
 def team_member(row: dict[str, Any]) -> TeamMember | None:
