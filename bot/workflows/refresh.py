@@ -44,6 +44,9 @@ class RefreshResult:
     diff: SnapshotDiff
     previous: Snapshot | None
     team_requests: int = 0
+    # Team queries that came back as a full page without a nextLink and were asked again
+    # split (msx/teams.py): what a cutting msp_accountteams costs.
+    team_splits: int = 0
     elapsed_s: float = 0.0
 
 
@@ -140,6 +143,7 @@ async def refresh(
         diff=diff_snapshots(previous, snapshot),
         previous=previous,
         team_requests=teams.requests,
+        team_splits=teams.splits,
         elapsed_s=(now() - started).total_seconds(),
     )
 
