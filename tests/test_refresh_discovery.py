@@ -8,8 +8,8 @@ import pytest
 from sandbox_book import gateway_for, members, truth
 
 from bot.domain import DiscoveryPath
+from bot.msx import discovery
 from bot.msx.collection import Collection
-from bot.msx.gateway import MsxGateway
 from bot.sandbox import SandboxMsx
 from bot.store import SnapshotStore
 from bot.workflows.refresh import refresh
@@ -50,10 +50,10 @@ async def test_access_teams_roles_come_from_my_own_team_rows(
     sb = SandboxMsx()
     me = sb.dataset.me.user_id
 
-    async def nothing(self: MsxGateway, user_id: str | None = None) -> Collection[object]:
+    async def nothing(*args: object) -> Collection[object]:
         return Collection([], False)
 
-    monkeypatch.setattr(MsxGateway, "my_assignments", nothing)
+    monkeypatch.setattr(discovery, "alignments", nothing)
     async with gateway_for(sb, tmp_path) as gateway:
         with SnapshotStore(tmp_path / "db") as store:
             result = await refresh(gateway, store)
