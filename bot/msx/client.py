@@ -108,7 +108,8 @@ class MsxClient:
         self._on_event = on_event
         self._sleep = sleep
         self._jitter = jitter
-        self._bound = asyncio.Semaphore(max_concurrency)
+        self.bound = max_concurrency
+        self._slots = asyncio.Semaphore(max_concurrency)
         self._origin = httpx.URL(self.base_url)
         self._headers = {
             "Accept": "application/json",
@@ -291,7 +292,7 @@ class MsxClient:
 
     async def _attempt(self, method: str, url: str, token: str, body: Any) -> httpx.Response:
         # The bound covers the request only, never a back-off sleep.
-        async with self._bound:
+        async with self._slots:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             self.requests_sent += 1

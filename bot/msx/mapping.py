@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,13 +48,7 @@ def formatted(row: dict[str, Any], field: str) -> str | None:
 
 
 def _id(value: object) -> str | None:
-    return _guid_or_none(value) if isinstance(value, str) else None
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _guid_or_none(value: str) -> str | None:
-    # The same few thousand ids recur on every page of an import.
-    return value.lower() if is_guid(value) else None
+    return value.lower() if isinstance(value, str) and is_guid(value) else None
 
 
 def _text(value: object) -> str | None:

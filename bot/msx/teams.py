@@ -63,8 +63,8 @@ class _Ask:
 
 
 class TeamReader:
-    """Reads the teams of many accounts, `lanes` requests at a time (the client's bound
-    holds them all, milestones included, to its limit)."""
+    """Reads the teams of many accounts, as many requests at a time as the client's bound
+    lets fly (which holds them all, milestones included, to that limit)."""
 
     def __init__(
         self,
@@ -73,12 +73,10 @@ class TeamReader:
         *,
         listener: Listener | None = None,
         sizes: Mapping[str, int] | None = None,
-        lanes: int = 16,
         on_done: Callable[[int], None] | None = None,
     ) -> None:
         self._client = client
         self._listener = listener
-        self._lanes = lanes
         self._on_done = on_done
         self._sizes = dict(sizes or {})
         self._emails = _Emails(users)
@@ -90,7 +88,7 @@ class TeamReader:
         ids = list(dict.fromkeys(guid(a) for a in account_ids))
         self._queue = deque(ids)
         try:
-            await asyncio.gather(*(self._lane() for _ in range(min(self._lanes, len(ids)))))
+            await asyncio.gather(*(self._lane() for _ in range(min(self._client.bound, len(ids)))))
             people = await self._emails.all()
         finally:
             await self._emails.aclose()
