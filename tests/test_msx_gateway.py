@@ -245,6 +245,28 @@ async def test_where_gt_on_a_guid_is_refused_access_teams_fill_in(
     assert found.roles[gid(1000)] == (Role.GROWTH_SELLER,) and found.roles[gid(1149)] == ()
 
 
+async def test_cut_alignments_the_access_teams_do_not_cover_are_a_gap(
+    h: Harness, gw: MsxGateway
+) -> None:
+    growth = growth_alignments(150)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        flt = query(request)["$filter"]
+        if " gt " in flt:
+            return dataverse_error(400, "0x80060888", "gt is not supported for Edm.Guid")
+        return page(growth[:100] if role_of_filter(flt) == "Cloud & AI" else [])
+
+    h.router.get(path=API_PATH + "msp_accountteams").mock(side_effect=answer)
+    # The access teams lack some of the accounts the alignments did give.
+    teams = [{"_regardingobjectid_value": gid(n)} for n in range(1050, 1150)]
+    h.router.get(path=f"{API_PATH}systemusers({ME})/teammembership_association").respond(
+        json={"value": teams}
+    )
+    found = await gw.accounts_of(ME)
+    assert set(found.roles) == {gid(n) for n in range(1000, 1150)}
+    assert not found.complete
+
+
 async def test_no_alignments_means_access_teams(h: Harness, gw: MsxGateway) -> None:
     h.router.get(path=API_PATH + "msp_accountteams").respond(json={"value": []})
     h.router.get(path=f"{API_PATH}systemusers({ME})/teammembership_association").respond(

@@ -117,8 +117,11 @@ async def combine(
     extra: dict[str, tuple[Role, ...]] = {a: () for a in teams.items if a not in ordered}
     if not ordered:
         return MyAccounts(extra, DiscoveryPath.ACCESS_TEAMS, not teams.may_be_truncated)
+    # Cut alignments, filled in from the access teams: whole only if the access teams hold
+    # every account the alignments did give (then they likely hold the cut ones too).
+    covered = ordered.keys() <= set(teams.items) and not teams.may_be_truncated
     log.warning("My alignments were cut short; %d account(s) added from access teams", len(extra))
-    return MyAccounts({**ordered, **extra}, DiscoveryPath.ACCOUNT_TEAMS, not teams.may_be_truncated)
+    return MyAccounts({**ordered, **extra}, DiscoveryPath.ACCOUNT_TEAMS, covered)
 
 
 async def _cancel(pending: Awaitable[Any]) -> None:
