@@ -120,34 +120,43 @@ async def test_every_member_of_every_team_either_way(h: Harness, next_link: bool
     assert teams.incomplete == []
 
 
-async def test_a_cut_page_is_split_until_pages_are_not_full(h: Harness) -> None:
-    # Two accounts of 60 fill a page together: asked again one by one.
+async def test_a_cut_page_is_read_on_by_name(h: Harness) -> None:
     accounts, rows = book([60, 60])
-    fake = FakeTeams(rows)
-    serve(h, fake)
-    teams = await TeamReader(h.client, no_emails, sizes={accounts[0]: 20, accounts[1]: 20}).read(
-        accounts
-    )
-    assert keys(teams.members) == truth(rows)
-    assert len(fake.filters) == 3 and teams.splits == 1
-
-
-async def test_an_account_over_a_page_is_asked_a_role_at_a_time(h: Harness) -> None:
-    accounts, rows = book([300])  # 60 a role
     fake = FakeTeams(rows)
     serve(h, fake)
     teams = await TeamReader(h.client, no_emails).read(accounts)
     assert keys(teams.members) == truth(rows)
-    by_role = [f for f in fake.filters if "msp_qualifier2 eq" in f and " or " not in f]
-    assert len(by_role) == 5
+    assert len(fake.filters) == 2 and teams.splits == 0
+    assert "msp_fullname ge 'Person 00099'" in fake.filters[1]
 
 
-async def test_a_known_big_team_goes_by_role_at_once(h: Harness) -> None:
-    accounts, rows = book([300])
+def same_name(accounts: list[str], per_account: int, roles: list[Role]) -> list[dict[str, Any]]:
+    return [
+        row(n + 1000 * i, account, roles[n % len(roles)], "Sam Lee")
+        for i, account in enumerate(accounts)
+        for n in range(per_account)
+    ]
+
+
+async def test_where_reading_on_cannot_move_on_accounts_are_split(h: Harness) -> None:
+    # Three accounts of 60 rows, everyone called the same: no name to read on from.
+    accounts = [gid(1), gid(2), gid(3)]
+    rows = same_name(accounts, 60, list(Role))
     fake = FakeTeams(rows)
     serve(h, fake)
-    await TeamReader(h.client, no_emails, sizes={accounts[0]: 300}).read(accounts)
-    assert len(fake.filters) == 5  # no whole-team query first
+    teams = await TeamReader(h.client, no_emails).read(accounts)
+    assert keys(teams.members) == truth(rows)
+    assert teams.splits == 2 and teams.incomplete == []  # [1,2,3] -> [1] [2,3] -> [2] [3]
+
+
+async def test_then_one_account_is_asked_a_role_at_a_time(h: Harness) -> None:
+    rows = same_name([gid(1)], 150, list(Role))  # 30 a role
+    fake = FakeTeams(rows)
+    serve(h, fake)
+    teams = await TeamReader(h.client, no_emails).read([gid(1)])
+    assert keys(teams.members) == truth(rows) and teams.incomplete == []
+    by_role = [f for f in fake.filters if "msp_qualifier2 eq" in f and " or " not in f]
+    assert len(by_role) == 5
 
 
 async def test_one_role_over_a_page_is_read_on_by_name(h: Harness) -> None:
@@ -157,10 +166,10 @@ async def test_one_role_over_a_page_is_read_on_by_name(h: Harness) -> None:
     rows.append(row(999, account, Role.APPS_SE, "O'Brien"))
     fake = FakeTeams(rows)
     serve(h, fake)
-    teams = await TeamReader(h.client, no_emails, sizes={account: 231}).read([account])
+    teams = await TeamReader(h.client, no_emails).read([account])
     assert keys(teams.members) == truth(rows)
-    assert teams.incomplete == []
-    assert any("msp_fullname ge 'Person 00" in f for f in fake.filters)
+    assert teams.incomplete == [] and teams.splits == 0
+    assert len(fake.filters) == 3
 
 
 async def test_when_msx_does_not_move_on_the_account_is_a_gap(h: Harness) -> None:
@@ -168,7 +177,7 @@ async def test_when_msx_does_not_move_on_the_account_is_a_gap(h: Harness) -> Non
     account = gid(1)
     rows = [row(n, account, Role.INFRA_SE, "Sam Lee") for n in range(150)]
     serve(h, FakeTeams(rows))
-    teams = await TeamReader(h.client, no_emails, sizes={account: 150}).read([account])
+    teams = await TeamReader(h.client, no_emails).read([account])
     assert teams.incomplete == [account]
     assert len(teams.members) == 100  # what could be read is kept
 

@@ -1,20 +1,19 @@
 """Whole account teams from msp_accountteams, however MSX pages them.
 
 msp_accountteams follows `@odata.nextLink` when MSX gives one, but the integration guide
-saw it cut at 100 rows with none. A full page without a nextLink may therefore hide rows,
-and nothing in it says which accounts are whole (Dataverse orders rows of a lookup by the
-related record's name, not its id), so such a page is asked again, split:
+saw it cut at 100 rows with none. Rows are therefore asked sorted by name (`msp_fullname`;
+Dataverse appends the row id, so the sort is unique), and a full page without a nextLink
+is read on from its last name (`msp_fullname ge <last>`, a documented string comparison;
+rows are de-duplicated by row id). Nothing relies on the order of a lookup (Dataverse
+sorts those by the related record's name) nor on `gt` on a GUID (not documented).
 
-1. several accounts -> two halves;
-2. one account -> one request a role;
-3. one (account, role) -> read on by name (`msp_fullname ge <last>`, a string keyset on
-   a sort Dataverse makes unique with the row id), rows de-duplicated by row id.
+Should that not move on (more rows of one name than a page holds), what was asked is
+split: two halves, then one account a role at a time; one (account, role) that still
+cannot move on is reported as incomplete (the user sees it as a gap).
 
-Only when even that makes no progress is the account reported as incomplete (the user
-sees it as a gap). Requests aim below a full page (TARGET_ROWS), sized by the team sizes
-known from the last snapshot or seen so far, so that splitting stays rare.
-
-While the teams come in, the members' e-mails are looked up a page of people at a time.
+Requests aim at TARGET_ROWS, sized by the team sizes known from the last snapshot or seen
+so far. While the teams come in, the members' e-mails are looked up a page of people at a
+time.
 """
 
 from __future__ import annotations
@@ -33,7 +32,9 @@ from bot.msx.odata import and_, eq, guid, literal, or_
 from bot.msx.queries import in_, role_filter
 
 PAGE_ROWS = 100  # MSX's page: Prefer odata.maxpagesize=100
-TARGET_ROWS = 70  # what a request aims at: below a page, so a cut is rare
+# Rows a request aims at: a page and a half, read on by name. Fewer leaves more part-empty
+# last pages (more requests); more makes longer chains of pages at the end.
+TARGET_ROWS = 150
 GUESSED_TEAM_SIZE = 22  # sellers and SEs an account (the guide's figure), until we know
 ROW_ID = "msp_accountteamid"
 FIELDS = (
@@ -126,16 +127,12 @@ class TeamReader:
             return sum(self._sizes.values()) / len(self._sizes)
         return GUESSED_TEAM_SIZE
 
-    # -- one ask, split as far as it takes ------------------------------------------------
+    # -- one ask, read on by name, split only where that cannot go on -------------------
 
     async def _read(self, ask: _Ask) -> None:
-        known_big = len(ask.accounts) == 1 and self._expected(ask.accounts[0]) >= PAGE_ROWS
-        if ask.role is None and known_big:  # fills a page alone: a role at a time at once
-            await self._by_role(ask.accounts[0])
-            return
-        page = await self._get(ask)
-        if not page.may_be_truncated:
-            self._keep(page.items, ask)
+        rows, whole = await self._by_name(ask)
+        if whole:
+            self._keep(rows, ask)
             return
         self._result.splits += 1
         if len(ask.accounts) > 1:
@@ -145,46 +142,36 @@ class TeamReader:
                 self._read(_Ask(ask.accounts[half:], ask.role)),
             )
         elif ask.role is None:
-            await self._by_role(ask.accounts[0])
+            await asyncio.gather(*(self._read(_Ask(ask.accounts, role)) for role in Role))
         else:
-            await self._read_on_by_name(ask, page.items)
+            self._keep(rows, ask)
+            self._result.incomplete.append(ask.accounts[0])
 
-    async def _by_role(self, account_id: str) -> None:
-        await asyncio.gather(*(self._read(_Ask((account_id,), role)) for role in Role))
-
-    async def _read_on_by_name(self, ask: _Ask, rows: list[dict[str, Any]]) -> None:
-        """One (account, role) over a page: go on from the last name read (`ge`, since
-        several people may share it), keeping rows not seen before, until a page is not
-        full. No new row at all means MSX does not move on: a gap, not a loop."""
-        seen = {mapping.team_row_id(r) for r in rows}
-        kept = list(rows)
-        last = mapping.team_row_name(rows[-1]) if rows else None
-        while last is not None:
+    async def _by_name(self, ask: _Ask) -> tuple[list[dict[str, Any]], bool]:
+        """The ask's rows, sorted by name (Dataverse appends the row id to the sort), a
+        page after another: each goes on from the last name read (`ge`, since several
+        rows may share it), keeping the rows not seen before. Whether they are all: not
+        if a full page brought no new row (over a page of rows of one name)."""
+        rows: list[dict[str, Any]] = []
+        seen: set[str | None] = set()
+        last: str | None = None
+        while True:
             page = await self._get(ask, from_name=last)
             fresh = [r for r in page.items if mapping.team_row_id(r) not in seen]
-            if not page.may_be_truncated:
-                self._keep(kept + fresh, ask)
-                return
-            if not fresh:
-                break
             seen.update(mapping.team_row_id(r) for r in fresh)
-            kept += fresh
+            rows += fresh
+            if not page.may_be_truncated:
+                return rows, True
             last = mapping.team_row_name(page.items[-1])
-        self._keep(kept, ask)
-        self._result.incomplete.append(ask.accounts[0])
+            if not fresh or last is None:
+                return rows, False
 
     async def _get(self, ask: _Ask, *, from_name: str | None = None) -> Collection[dict[str, Any]]:
         clauses = [in_("msp_accountid", ask.accounts), eq("msp_qualifier1", "Corporate")]
-        params = {"$select": FIELDS}
-        if ask.role is None:
-            clauses.append(RELEVANT_ROLES)
-        else:
-            clauses.append(role_filter(ask.role))
-            # Sorted by name (Dataverse appends the row id), for reading on by name.
-            params["$orderby"] = "msp_fullname"
-            if from_name is not None:
-                clauses.append(f"msp_fullname ge {literal(from_name)}")
-        params["$filter"] = and_(*clauses)
+        clauses.append(RELEVANT_ROLES if ask.role is None else role_filter(ask.role))
+        if from_name is not None:
+            clauses.append(f"msp_fullname ge {literal(from_name)}")
+        params = {"$filter": and_(*clauses), "$select": FIELDS, "$orderby": "msp_fullname"}
         self._result.requests += 1
         return await self._client.get_collection(
             "msp_accountteams", params, listener=self._listener
