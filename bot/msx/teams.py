@@ -112,10 +112,14 @@ class TeamReader:
                 self._on_done(len(ask.accounts))
 
     def _next_ask(self) -> _Ask:
-        """As many accounts as should fit TARGET_ROWS (at least one)."""
+        """As many accounts as should fit TARGET_ROWS (at least one); fewer once what is
+        left would not keep every lane busy, so that the lanes run dry together instead
+        of one lane reading its last pages alone."""
+        share = sum(map(self._expected, self._queue)) / self._client.bound
+        target = min(TARGET_ROWS, share)
         first = self._queue.popleft()
         accounts, rows = [first], self._expected(first)
-        while self._queue and rows + self._expected(self._queue[0]) <= TARGET_ROWS:
+        while self._queue and rows + self._expected(self._queue[0]) <= target:
             rows += self._expected(self._queue[0])
             accounts.append(self._queue.popleft())
         return _Ask(tuple(accounts))
