@@ -62,7 +62,7 @@ API = "/api/data/v9.2/"
 
 async def serve_child(accounts: int, latency: float) -> None:
     """Child: serve a sandbox; answer `stats` and `reset` on stdin, stop on `quit`/EOF."""
-    sb = SandboxMsx(seed=SEED, accounts=accounts)
+    sb = SandboxMsx(guid_ranges=True, seed=SEED, accounts=accounts)
     server = await sb.serve()
     sb.faults.latency = latency
     print(server.url, flush=True)

@@ -36,7 +36,7 @@ SEED = 7
 
 
 async def imported(accounts: int, db: Path) -> Snapshot:
-    sb = SandboxMsx(seed=SEED, accounts=accounts)
+    sb = SandboxMsx(guid_ranges=True, seed=SEED, accounts=accounts)
     settings = Settings(
         msx_base_url="https://msx.test",
         msx_access_token=SecretStr("sandbox"),

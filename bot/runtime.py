@@ -42,7 +42,7 @@ class Runtime:
                 "msx_bot_db": db,
             }
         )
-        return cls.open(sandbox_settings, transport=SandboxMsx().transport())
+        return cls.open(sandbox_settings, transport=SandboxMsx(guid_ranges=True).transport())
 
     async def aclose(self) -> None:
         await self.gateway.aclose()

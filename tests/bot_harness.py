@@ -188,7 +188,7 @@ async def running_bot(
     allowed: tuple[str, ...] = (COLLEAGUE,),
     transport_from_server: bool = False,
 ) -> AsyncIterator[Harness]:
-    sandbox = sandbox or SandboxMsx()
+    sandbox = sandbox or SandboxMsx(guid_ranges=True)
     data = sandbox.dataset
     async with SlackDouble(bot_token="xoxb-test", app_token="xapp-test") as slack:
         slack.add_user(OWNER, "avery", data.me.email, real_name=data.me.name)

@@ -14,7 +14,7 @@ class Served:
     own `asyncio.run` talks to it over real sockets."""
 
     def __init__(self) -> None:
-        self.sandbox = SandboxMsx()
+        self.sandbox = SandboxMsx(guid_ranges=True)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()

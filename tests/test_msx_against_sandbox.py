@@ -44,7 +44,7 @@ class Waits:
 
 @pytest.fixture
 def sb() -> SandboxMsx:
-    return SandboxMsx()
+    return SandboxMsx(guid_ranges=True)
 
 
 @pytest.fixture

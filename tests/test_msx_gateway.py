@@ -150,7 +150,7 @@ async def test_my_own_assignments_need_not_wait_for_whoami(h: Harness, gw: MsxGa
     result = await gw.my_assignments()
     assert {a.role for a in result.items} == set(Role)
     assert len(filters) == 5
-    mine = "Microsoft.Dynamics.CRM.EqualUserId(PropertyName='_msp_systemuserid_value')"
+    mine = "Microsoft.Dynamics.CRM.EqualUserId(PropertyName='msp_systemuserid')"
     assert all(f.startswith(mine + " and ") and ME not in f for f in filters)
 
 
@@ -262,7 +262,7 @@ async def test_team_members_one_request(h: Harness, gw: MsxGateway) -> None:
     assert not team.may_be_truncated
     params = query(route.calls.last.request)
     assert params["$filter"] == (
-        "Microsoft.Dynamics.CRM.In(PropertyName='_msp_accountid_value',"
+        "Microsoft.Dynamics.CRM.In(PropertyName='msp_accountid',"
         f'PropertyValues=["{gid(1)}","{gid(2)}"])'
         " and msp_qualifier1 eq 'Corporate' and ("
         "(msp_qualifier2 eq 'Cloud & AI'" + SELLER_TITLE + ") or "
@@ -291,7 +291,7 @@ async def test_team_members_read_an_account_on_after_a_row(h: Harness, gw: MsxGa
     await gw.team_members([gid(1), gid(2)], after=first.last_row)
     assert query(route.calls.last.request)["$filter"].startswith(
         f"(_msp_accountid_value eq {gid(1)} and msp_accountteamid gt {gid(599)} or "
-        "Microsoft.Dynamics.CRM.In(PropertyName='_msp_accountid_value',"
+        "Microsoft.Dynamics.CRM.In(PropertyName='msp_accountid',"
         f"PropertyValues=[\"{gid(2)}\"])) and msp_qualifier1 eq 'Corporate' and "
     )
 
@@ -340,7 +340,7 @@ async def test_milestones_follow_next_link(h: Harness, gw: MsxGateway) -> None:
     assert milestones[0].date is not None and milestones[0].monthly_use is None
     params = query(route.calls[0].request)
     assert params["$filter"] == (
-        "Microsoft.Dynamics.CRM.In(PropertyName='_msp_parentaccount_value',"
+        "Microsoft.Dynamics.CRM.In(PropertyName='msp_parentaccount',"
         f'PropertyValues=["{gid(1)}","{gid(2)}"])'
     )
     assert params["$orderby"] == "msp_name"

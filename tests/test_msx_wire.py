@@ -26,7 +26,7 @@ AUTH = {"Authorization": "Bearer sandbox"}
 
 @pytest.fixture
 async def served() -> AsyncIterator[tuple[SandboxMsx, SandboxServer]]:
-    sb = SandboxMsx()
+    sb = SandboxMsx(guid_ranges=True)
     server = await sb.serve()
     try:
         yield sb, server

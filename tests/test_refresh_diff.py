@@ -15,7 +15,7 @@ from bot.workflows.book import my_book, refresh_book
 
 
 async def test_status_change_and_lost_and_gained_accounts(tmp_path: Path) -> None:
-    sb = SandboxMsx()
+    sb = SandboxMsx(guid_ranges=True)
     ds = sb.dataset
     me = ds.me.user_id
     async with gateway_for(sb, tmp_path) as gateway:
@@ -52,7 +52,7 @@ async def test_status_change_and_lost_and_gained_accounts(tmp_path: Path) -> Non
 
 
 async def test_the_book_comes_from_the_snapshot_after_the_first_use(tmp_path: Path) -> None:
-    sb = SandboxMsx()
+    sb = SandboxMsx(guid_ranges=True)
     async with gateway_for(sb, tmp_path) as gateway:
         with SnapshotStore(tmp_path / "db") as store:
             first = await my_book(gateway, store)  # no snapshot yet: it refreshes

@@ -17,7 +17,7 @@ from bot.workflows.refresh import refresh
 
 async def test_no_alignment_rows_falls_back_to_access_teams(tmp_path: Path) -> None:
     # The 2026 outage: msp_accountteams answers, but my rows are gone everywhere.
-    sb = SandboxMsx()
+    sb = SandboxMsx(guid_ranges=True)
     me = sb.dataset.me.user_id
     sb.empty_account_teams_for(me)
     async with gateway_for(sb, tmp_path) as gateway:
@@ -47,7 +47,7 @@ async def test_access_teams_roles_come_from_my_own_team_rows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Only the alignment query comes back empty; my rows are still on the account teams.
-    sb = SandboxMsx()
+    sb = SandboxMsx(guid_ranges=True)
     me = sb.dataset.me.user_id
 
     async def nothing(self: MsxGateway, user_id: str | None = None) -> Collection[object]:
@@ -67,7 +67,7 @@ async def test_access_teams_roles_come_from_my_own_team_rows(
 
 
 async def test_account_teams_path_says_so_and_asks_beside_whoami(tmp_path: Path) -> None:
-    sb = SandboxMsx()
+    sb = SandboxMsx(guid_ranges=True)
     async with gateway_for(sb, tmp_path) as gateway:
         with SnapshotStore(tmp_path / "db") as store:
             result = await refresh(gateway, store)
@@ -82,7 +82,7 @@ async def test_account_teams_path_says_so_and_asks_beside_whoami(tmp_path: Path)
 
 
 async def test_an_msx_without_equal_user_id_still_finds_my_accounts(tmp_path: Path) -> None:
-    sb = SandboxMsx()
+    sb = SandboxMsx(guid_ranges=True)
     sb.supports_equal_user_id = False  # answers 400, as an MSX without the function would
     async with gateway_for(sb, tmp_path) as gateway:
         with SnapshotStore(tmp_path / "db") as store:

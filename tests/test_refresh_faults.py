@@ -25,7 +25,7 @@ async def first_snapshot(sb: SandboxMsx, tmp_path: Path) -> Snapshot:
 
 
 async def test_vpn_drops_mid_refresh(tmp_path: Path) -> None:
-    sb = SandboxMsx()
+    sb = SandboxMsx(guid_ranges=True)
     before = await first_snapshot(sb, tmp_path)
     sb.faults.fail_after(8)  # WhoAmI, discovery, a few teams... then nothing answers
     sleep = FakeSleep()
@@ -43,7 +43,7 @@ async def test_vpn_drops_mid_refresh(tmp_path: Path) -> None:
 
 
 async def test_off_vpn_before_anything_answers(tmp_path: Path) -> None:
-    sb = SandboxMsx()
+    sb = SandboxMsx(guid_ranges=True)
     before = await first_snapshot(sb, tmp_path)
     sb.faults.off_vpn = True
     sb.stats.reset()
@@ -61,7 +61,7 @@ async def test_off_vpn_before_anything_answers(tmp_path: Path) -> None:
 
 
 async def test_throttling_is_waited_out_and_the_wait_reported(tmp_path: Path) -> None:
-    sb = SandboxMsx()
+    sb = SandboxMsx(guid_ranges=True)
     sb.faults.throttle(3, retry_after=20)
     sleep = FakeSleep()
     progress = Recorder()
@@ -76,7 +76,7 @@ async def test_throttling_is_waited_out_and_the_wait_reported(tmp_path: Path) ->
 
 
 async def test_throttled_past_the_budget_fails_and_keeps_the_snapshot(tmp_path: Path) -> None:
-    sb = SandboxMsx()
+    sb = SandboxMsx(guid_ranges=True)
     before = await first_snapshot(sb, tmp_path)
     sb.faults.throttle(10, retry_after=100)
     async with gateway_for(sb, tmp_path) as gateway:
@@ -89,7 +89,7 @@ async def test_throttled_past_the_budget_fails_and_keeps_the_snapshot(tmp_path: 
 
 
 async def test_server_errors_are_retried(tmp_path: Path) -> None:
-    sb = SandboxMsx()
+    sb = SandboxMsx(guid_ranges=True)
     sb.faults.drop(1, kind="reset")  # then two 503s: three failures, the fourth try answers
     sb.faults.server_error(2)
     async with gateway_for(sb, tmp_path) as gateway:
@@ -119,7 +119,7 @@ class RotatingTokens:
 async def test_401_on_the_first_request_after_a_token_change_is_recovered(
     tmp_path: Path,
 ) -> None:
-    sb = SandboxMsx(tokens=("sandbox", "sandbox-2"))
+    sb = SandboxMsx(guid_ranges=True, tokens=("sandbox", "sandbox-2"))
     sb.faults.reject_first_after_token_change()
     tokens = RotatingTokens(switch_after=1)  # WhoAmI with the old token, the rest new
     async with gateway_for(sb, tmp_path, token_provider=tokens) as gateway:
@@ -131,7 +131,7 @@ async def test_401_on_the_first_request_after_a_token_change_is_recovered(
 
 
 async def test_an_interrupted_refresh_keeps_the_snapshot_and_says_so(tmp_path: Path) -> None:
-    sb = SandboxMsx()
+    sb = SandboxMsx(guid_ranges=True)
     before = await first_snapshot(sb, tmp_path)
     sb.faults.hang = True
     async with gateway_for(sb, tmp_path) as gateway:

@@ -29,7 +29,7 @@ class Imported:
 def imported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Imported]:
     """One refresh of the default book (30 accounts), shared by the read-only tests."""
     tmp = tmp_path_factory.mktemp("import")
-    sb = SandboxMsx()
+    sb = SandboxMsx(guid_ranges=True)
     progress = Recorder()
 
     async def go() -> RefreshResult:
@@ -147,7 +147,7 @@ def test_a_first_refresh_changes_nothing_tracked(imported: Imported) -> None:
 
 
 async def test_a_colleagues_book_by_email(tmp_path: Path) -> None:
-    sb = SandboxMsx()
+    sb = SandboxMsx(guid_ranges=True)
     colleague = sb.dataset.colleagues[0]
     assert colleague.email
     async with gateway_for(sb, tmp_path) as gateway:
@@ -163,7 +163,7 @@ async def test_a_colleagues_book_by_email(tmp_path: Path) -> None:
 
 
 async def test_an_unknown_email_writes_nothing(tmp_path: Path) -> None:
-    sb = SandboxMsx()
+    sb = SandboxMsx(guid_ranges=True)
     async with gateway_for(sb, tmp_path) as gateway:
         with SnapshotStore(tmp_path / "db") as store:
             with pytest.raises(UnknownUser) as caught:
@@ -178,7 +178,7 @@ async def no_wait(_seconds: float) -> None:
 
 
 async def test_a_200_account_book_whole_within_the_concurrency_bound(tmp_path: Path) -> None:
-    sb = SandboxMsx(accounts=200, sleep=no_wait)
+    sb = SandboxMsx(guid_ranges=True, accounts=200, sleep=no_wait)
     sb.faults.latency = 0.1  # "slept" through no_wait: requests stay in flight a while
     async with gateway_for(sb, tmp_path) as gateway:
         with SnapshotStore(tmp_path / "db") as store:

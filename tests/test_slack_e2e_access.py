@@ -136,7 +136,7 @@ async def test_owner_is_recognised_once_msx_answers_after_a_start_off_vpn(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("bot.slack.deps.OWNER_RETRY_S", 0.0)  # no waiting between attempts
-    sandbox = SandboxMsx()
+    sandbox = SandboxMsx(guid_ranges=True)
     sandbox.faults.off_vpn = True  # the bot starts before the VPN is up: no owner known yet
     async with running_bot(tmp_path, sandbox=sandbox) as bot:
         assert bot.deps.access.owner is None

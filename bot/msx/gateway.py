@@ -150,7 +150,7 @@ class MsxGateway:
         gives no nextLink. `may_be_truncated` only if even that could not go on.
         """
         person = "_msp_systemuserid_value"
-        me = guid_eq(person, user_id) if user_id else equal_user_id(person)
+        me = guid_eq(person, user_id) if user_id else equal_user_id("msp_systemuserid")
 
         async def of_role(role: Role) -> tuple[list[dict[str, Any]], bool]:
             rows: list[dict[str, Any]] = []
@@ -218,12 +218,12 @@ class MsxGateway:
         ids = [guid(i) for i in dict.fromkeys(account_ids)]
         if not ids:
             return TeamPage([], False, [])
-        accounts = in_guids("_msp_accountid_value", ids)
+        accounts = in_guids("msp_accountid", ids)
         if after is not None:
             cut, row = after
             rest = [i for i in ids if i != guid(cut)]
             read_on = and_(guid_eq("_msp_accountid_value", cut), guid_gt(TEAM_ROW_ID, row))
-            accounts = or_(read_on, in_guids("_msp_accountid_value", rest)) if rest else read_on
+            accounts = or_(read_on, in_guids("msp_accountid", rest)) if rest else read_on
         raw = await self.client.get_collection(
             "msp_accountteams",
             {
@@ -252,7 +252,7 @@ class MsxGateway:
 
         def params(chunk: list[str]) -> dict[str, str]:
             return {
-                "$filter": in_guids("_msp_parentaccount_value", chunk),
+                "$filter": in_guids("msp_parentaccount", chunk),
                 "$select": MILESTONE_FIELDS,
                 "$orderby": "msp_name",
             }
