@@ -142,11 +142,10 @@ async def test_select_unknown_property_is_400(client: httpx.AsyncClient) -> None
 
 
 async def test_filter_errors_over_http(client: httpx.AsyncClient) -> None:
-    big = DS.special["big_milestones"]
-    # The integration guide's own milestone filter quotes the Guid: MSX refuses it.
+    # The integration guide's own milestone filter quotes the Guid: Dataverse takes it.
     status, _, message = error_of(
         await client.get(
-            "msp_engagementmilestones", params={"$filter": f"_msp_parentaccount_value eq '{big}'"}
+            "msp_engagementmilestones", params={"$filter": "_msp_parentaccount_value eq 'x'"}
         )
     )
     assert status == 400 and "'Edm.Guid' and 'Edm.String'" in message
@@ -236,7 +235,7 @@ async def team_ids(client: httpx.AsyncClient, f: str) -> list[str]:
 async def test_equal_user_id_matches_the_signed_in_user(
     client: httpx.AsyncClient, sb: SandboxMsx
 ) -> None:
-    mine = f"{EQUAL_USER_ID}(PropertyName='_msp_systemuserid_value')"
+    mine = f"{EQUAL_USER_ID}(PropertyName='msp_systemuserid')"
     corporate = "msp_qualifier1 eq 'Corporate'"
     me = DS.me.user_id
     expected = await team_ids(client, f"_msp_systemuserid_value eq {me} and {corporate}")
@@ -269,9 +268,8 @@ async def test_equal_user_id_errors_over_http(client: httpx.AsyncClient, sb: San
 
     assert await error("msp_accountteams", f"{EQUAL_USER_ID}(PropertyName='ownerid')") == (
         400,
-        "0x80060888",
-        "Could not find a property named 'ownerid' on type "
-        "'Microsoft.Dynamics.CRM.msp_accountteam'.",
+        "0x80041103",
+        "'msp_accountteam' entity doesn't contain attribute with Name = 'ownerid'.",
     )
     status, _, message = await error("systemusers", f"{EQUAL_USER_ID}(PropertyName='fullname')")
     assert status == 400 and "'Edm.Guid'" in message and "'fullname'" in message

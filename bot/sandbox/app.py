@@ -44,6 +44,10 @@ from bot.sandbox.schema import (
     CODE_NOT_FOUND,
     CODE_QUERY,
     ENTITIES,
+    ENTITY_BY_LOGICAL,
+    FORMATTED,
+    LOOKUP_LOGICAL,
+    LOOKUP_TARGETS,
     Entity,
     ODataError,
     bad_query,
@@ -82,7 +86,13 @@ def _json(status: int, payload: Any, headers: dict[str, str] | None = None) -> S
 
 class SandboxMsx:
     """An in-process MSX. Mutable switches: `tokens`, `signed_in_user_id`, `faults`,
-    `empty_account_teams_for()`; observations: `stats`, `created_tasks`."""
+    `empty_account_teams_for()`; observations: `stats`, `created_tasks`.
+
+    Two switches for what nobody can check from here (docs/msx-conformance.md, "Unverified"),
+    both pessimistic by default: `guid_ranges` (gt/ge/lt/le on a Guid answered, or refused
+    with 400) and `team_next_link` (msp_accountteams pages with @odata.nextLink like the
+    other sets, or cuts at the page size with no nextLink, the guide's experience).
+    """
 
     def __init__(
         self,
@@ -92,8 +102,12 @@ class SandboxMsx:
         accounts: int = 30,
         tokens: Iterable[str] = ("sandbox",),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        guid_ranges: bool = False,
+        team_next_link: bool = False,
     ) -> None:
         self.dataset = dataset if dataset is not None else build_dataset(seed, accounts)
+        self.guid_ranges = guid_ranges
+        self.team_next_link = team_next_link
         self.tokens: set[str] = set(tokens)
         self.signed_in_user_id: str = self.dataset.me.user_id
         # False: refuse $filter's EqualUserId(), as an MSX without the function would.
@@ -310,7 +324,7 @@ class SandboxMsx:
         offset = read_skiptoken(self._secret, path, opts)
         if "$filter" in opts:
             me = self.signed_in_user_id if self.supports_equal_user_id else None
-            node = parse_filter(opts["$filter"], entity, user_id=me)
+            node = parse_filter(opts["$filter"], entity, user_id=me, guid_ranges=self.guid_ranges)
             constraint, rest = split_key_constraint(node) if indexed else (None, node)
             if constraint is not None:
                 # Answer pinned Guid filters from an index.
@@ -334,7 +348,7 @@ class SandboxMsx:
                 pos = self.dataset.position(entity.set_name)
                 rows.sort(key=lambda r: pos[id(r)])
         if order:
-            rows = sort_rows(rows, order, entity)
+            rows = sort_rows(rows, order, entity, self._related_name)
         size = page_size(prefs)
         limit = size if top is None else min(top, size)
         page = rows[offset : offset + limit]
@@ -347,13 +361,25 @@ class SandboxMsx:
             payload["@odata.count"] = min(len(rows), 5000)
         payload["value"] = list(map(projector(entity, select, patterns), page))
         more = offset + limit < len(rows)
-        # $top never pages; msp_accountteams silently cuts at the cap (the guide's trap).
-        if more and top is None and entity.pages:
+        # $top never pages; msp_accountteams may silently cut at the cap (the guide's trap).
+        if more and top is None and (entity.pages or self.team_next_link):
             token = skiptoken_for(
                 self._secret, path, opts, offset + limit, offset // max(limit, 1) + 2
             )
             payload["@odata.nextLink"] = next_link(base, path, q.raw_parts, token)
         return _json(200, payload, self._applied(prefs, size, patterns))
+
+    def _related_name(self, row: Row, col: str) -> str | None:
+        """The primary name of the record a lookup points at (what `$orderby` sorts by)."""
+        target = ENTITY_BY_LOGICAL.get(
+            LOOKUP_TARGETS.get(col) or row.get(f"{col}@{LOOKUP_LOGICAL}") or ""
+        )
+        if target is not None and target.primary_name is not None:
+            related = self.dataset.record(target.set_name, target.key, str(row[col]))
+            if related is not None:
+                return related.get(target.primary_name)
+        # A table the sandbox does not serve (opportunity, workload): its name as formatted.
+        return row.get(f"{col}@{FORMATTED}")
 
     @staticmethod
     def _applied(prefs: dict[str, str], size: int | None, patterns: list[str]) -> dict[str, str]:
