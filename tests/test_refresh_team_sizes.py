@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-import pytest
 from sandbox_book import add_account, add_team_row, gateway_for, members, truth
 
 from bot.domain import Role
@@ -17,11 +16,6 @@ from bot.workflows.refresh import refresh
 ROLES = list(Role)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 9: my alignments read on by `_msp_accountid_value gt`, but a lookup sorts by "
-    "the account's name (the sandbox now plays that rule); the gateway rewrite removes it",
-)
 async def test_teams_of_every_size_from_1_to_99_lose_no_member(tmp_path: Path) -> None:
     sb = SandboxMsx(accounts=8)
     ds = sb.dataset
