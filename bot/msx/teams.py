@@ -34,7 +34,7 @@ from bot.msx.queries import in_, role_filter
 PAGE_ROWS = 100  # MSX's page: Prefer odata.maxpagesize=100
 # Rows a request aims at: a page and a half, read on by name. Fewer leaves more part-empty
 # last pages (more requests); more makes longer chains of pages at the end.
-TARGET_ROWS = 150
+TARGET_ROWS = 95
 GUESSED_TEAM_SIZE = 22  # sellers and SEs an account (the guide's figure), until we know
 ROW_ID = "msp_accountteamid"
 FIELDS = (
@@ -115,8 +115,7 @@ class TeamReader:
         """As many accounts as should fit TARGET_ROWS (at least one); fewer once what is
         left would not keep every lane busy, so that the lanes run dry together instead
         of one lane reading its last pages alone."""
-        share = sum(map(self._expected, self._queue)) / self._client.bound
-        target = min(TARGET_ROWS, share)
+        target = TARGET_ROWS
         first = self._queue.popleft()
         accounts, rows = [first], self._expected(first)
         while self._queue and rows + self._expected(self._queue[0]) <= target:
