@@ -23,8 +23,8 @@ from bot.msx import mapping
 from bot.msx.client import Listener, MsxClient
 from bot.msx.collection import Collection
 from bot.msx.errors import MsxError
+from bot.msx.mapping import ROLE_QUALIFIER2
 from bot.msx.odata import and_, eq, guid, guid_eq
-from bot.msx.queries import role_filter
 
 log = logging.getLogger(__name__)
 ACCOUNT_TEAM_TEMPLATE_ID = "3fcc1cfc-3e43-e311-9405-00155db3ba1e"
@@ -53,12 +53,15 @@ async def alignments(
         rows: list[dict[str, Any]] = []
         after: str | None = None
         while True:
-            clauses = [person, eq("msp_qualifier1", "Corporate"), role_filter(role)]
+            # The seller title rule is applied here, not by `contains` in the filter: a
+            # leading wildcard cannot use an index, so it only ever follows the account
+            # filter (teams.py).
+            clauses = [person, eq("msp_qualifier1", "Corporate"), eq("msp_qualifier2", q2(role))]
             if after is not None:
                 clauses.append(f"{ROW_ID} gt {guid(after)}")
             params = {
                 "$filter": and_(*clauses),
-                "$select": f"_msp_accountid_value,msp_qualifier2,{ROW_ID}",
+                "$select": f"_msp_accountid_value,msp_qualifier2,msp_standardtitle,{ROW_ID}",
                 "$orderby": ROW_ID,  # the primary key: a unique sort, to read on after
             }
             try:
@@ -134,3 +137,7 @@ async def _cancel(pending: Awaitable[Any]) -> None:
 
 
 _ROLES = list(Role)
+
+
+def q2(role: Role) -> str:
+    return ROLE_QUALIFIER2[role]

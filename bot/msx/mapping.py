@@ -68,11 +68,18 @@ def identity(row: dict[str, Any], user_id: str | None = None) -> Identity:
 
 
 def assignment(row: dict[str, Any]) -> Assignment | None:
+    """One of my alignments, or None for a row that is not one of the five roles (a
+    seller's needs a "Specialists IC" title, as a team member's does)."""
     account_id = _id(row.get("_msp_accountid_value"))
     role = role_of(row.get("msp_qualifier2"))
-    if account_id is None or role is None:
+    if account_id is None or role is None or not _title_fits(role, row):
         return None
     return Assignment(account_id, role)
+
+
+def _title_fits(role: Role, row: dict[str, Any]) -> bool:
+    title = _text(row.get("msp_standardtitle")) or ""
+    return not role.is_seller or SELLER_TITLE_MARK.casefold() in title.casefold()
 
 
 def account_of_team_row(row: dict[str, Any]) -> str | None:
@@ -96,9 +103,9 @@ def team_member(row: dict[str, Any]) -> TeamMember | None:
     role = role_of(row.get("msp_qualifier2"))
     if account_id is None or user_id is None or role is None:
         return None
-    title = _text(row.get("msp_standardtitle"))
-    if role.is_seller and SELLER_TITLE_MARK.casefold() not in (title or "").casefold():
+    if not _title_fits(role, row):
         return None
+    title = _text(row.get("msp_standardtitle"))
     name = (
         _text(row.get("msp_fullname"))
         or formatted(row, "_msp_systemuserid_value")

@@ -28,9 +28,9 @@ def equal_user_id(logical_name: str) -> str:
 
 
 def role_filter(role: Role) -> str:
-    """One role's rows, with the guide's title rule for sellers. `contains` only ever
-    follows the account and qualifier filters, which narrow the rows first (a leading
-    wildcard cannot use an index)."""
+    """One role's rows, with the guide's title rule for sellers. Only ever after an
+    account filter, which narrows the rows first: a leading wildcard (`contains`) cannot
+    use an index (dataverse-notes.md)."""
     clause = eq("msp_qualifier2", ROLE_QUALIFIER2[role])
     if role.is_seller:
         return f"{clause} and contains(msp_standardtitle,{literal(SELLER_TITLE_MARK)})"
