@@ -81,12 +81,15 @@ def test_territories_missing_malformed_and_well_formed(ds: Dataset) -> None:
     assert {a.territory.split(".")[0] for a in good if a.territory} >= {"East", "West", "Central"}
 
 
-def test_team_sizes_span_1_to_99(ds: Dataset) -> None:
+def test_team_sizes_span_1_to_99_and_one_team_fills_more_than_a_page(ds: Dataset) -> None:
     mine = ds.accounts_of[ds.me.user_id]
-    sizes = [ds.cloud_team_size[a] for a in mine]
+    huge = ds.special["huge_team"]
+    sizes = [ds.cloud_team_size[a] for a in mine if a != huge]
     assert ds.cloud_team_size[ds.special["big_team"]] == 99
     assert ds.cloud_team_size[ds.special["solo_team"]] == 1
     assert max(sizes) == 99 and min(sizes) == 1
+    # Sellers and SEs alone (after the guide's filter and title rule) need two pages.
+    assert huge in mine and len(ds.team_of[huge]) > 100
     assert sum(20 <= s <= 40 for s in sizes) >= 5
 
 

@@ -30,6 +30,8 @@ from bot.sandbox.schema import (
 
 __all__ = ["Dataset", "build_dataset"]
 
+HUGE_TEAM = 112  # sellers and SEs on special["huge_team"]: more than one 100-row page
+
 Row = dict[str, Any]
 
 
@@ -196,6 +198,15 @@ class _Builder:
             q1, q2, title = self.rng.choice(OTHER_ROWS)
             self.team_row(account, self.rng.choice(pool), q1, q2, title)
 
+    def overfill_team(self, account: Row, pool: list[str], sellers_and_ses: int) -> None:
+        """Sellers and SEs on top of a filled team until there are `sellers_and_ses`."""
+        aid = account["accountid"]
+        taken = {u for (u, a) in self.roles_of if a == aid}
+        candidates = [u for u in pool if u not in taken]
+        self.rng.shuffle(candidates)
+        while len(self.team_of.get(aid, [])) < sellers_and_ses:
+            self.role_row(account, candidates.pop(), self.rng.choice(list(Role)))
+
     # ---- milestones ----
 
     def add_milestones(self, account: Row, count: int, statuses: list[int] | None = None) -> None:
@@ -294,6 +305,8 @@ class _Builder:
         for i, acc in enumerate(rows):
             if i == 0:
                 target, others = 99, 190
+            elif i == 8:
+                target, others = 120, 60
             elif i == 1:
                 target, others = 1, 12
             elif i < self.n_mine:
@@ -302,6 +315,8 @@ class _Builder:
             else:
                 target, others = rng.randint(2, 45), rng.randint(5, 20)
             self.fill_team(acc, target, pool, others)
+            if i == 8:
+                self.overfill_team(acc, pool, HUGE_TEAM)
         rng.shuffle(self.t["msp_accountteams"])  # Dataverse order is not account order
 
         for i, acc in enumerate(rows):
@@ -337,6 +352,10 @@ class _Builder:
                 "channel": rows[3]["accountid"],
                 "no_territory": rows[3]["accountid"],
                 "bad_territory": rows[4]["accountid"],
+                # Of my accounts once the book has 9 (and 11) of them; the default has 30.
+                "huge_team": rows[8]["accountid"],
+                "same_name": rows[9]["accountid"],
+                "same_name_twin": rows[10]["accountid"],
             },
         )
 
