@@ -13,8 +13,9 @@ class Served:
     """A sandbox served on 127.0.0.1 from a thread with its own event loop, so the CLI's
     own `asyncio.run` talks to it over real sockets."""
 
-    def __init__(self) -> None:
-        self.sandbox = SandboxMsx(guid_ranges=True)
+    def __init__(self, **switches: Any) -> None:
+        # guid_ranges on by default here: today's gateway reads on by `gt` on a GUID.
+        self.sandbox = SandboxMsx(**{"guid_ranges": True, **switches})
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()

@@ -337,15 +337,10 @@ class SandboxMsx:
                 rows = found
             if rest is not None:  # what the index did not already settle
                 rows = filter_rows(rest, rows)
-            # The index returns rows grouped by value, each group in table order. Paging and
-            # $orderby ties follow table order: restore it (after the filter: fewer rows),
-            # unless there is one group, or $orderby sorts by that value first, which keeps
-            # ties within a group.
-            if (
-                constraint is not None
-                and len(constraint[1]) > 1
-                and not (order and order[0][0] == constraint[0])
-            ):
+            # The index returns rows grouped by value, each group in table order. Without
+            # $orderby, paging follows table order: restore it (after the filter: fewer rows),
+            # unless there is one group. A $orderby ends with the primary key: a total order.
+            if constraint is not None and len(constraint[1]) > 1 and not order:
                 pos = self.dataset.position(entity.set_name)
                 rows.sort(key=lambda r: pos[id(r)])
         if order:
