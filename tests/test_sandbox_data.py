@@ -221,3 +221,15 @@ def test_expected_accounts_are_domain_accounts_sorted(ds: Dataset) -> None:
     assert all(a.my_roles for a in accounts)
     assert ds.expected_accounts("00000000-0000-0000-0000-000000000000") == []
     assert ds.account_id("O'Reilly Media") == ds.special["solo_team"]
+
+
+def test_two_of_my_accounts_share_a_name_but_not_an_id_or_tpid(ds: Dataset) -> None:
+    one, two = (
+        ds.record("accounts", "accountid", ds.special[k]) for k in ("same_name", "same_name_twin")
+    )
+    assert one is not None and two is not None
+    assert one["name"] == two["name"]
+    assert one["accountid"] != two["accountid"]
+    assert one["msp_mstopparentid"] != two["msp_mstopparentid"]
+    mine = set(ds.accounts_of[ds.me.user_id])
+    assert {one["accountid"], two["accountid"]} <= mine
