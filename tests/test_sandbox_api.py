@@ -72,8 +72,7 @@ async def test_missing_or_invalid_token_is_401(sb: SandboxMsx, auth: str | None)
     headers = {"Authorization": auth} if auth is not None else {}
     async with httpx.AsyncClient(transport=sb.transport(), base_url=API) as c:
         r = await c.get("WhoAmI", headers=headers)
-    assert r.status_code == 401
-    assert r.json()["error"]["code"].startswith("0x")
+    assert (r.status_code, r.content) == (401, b"")
     assert "Bearer" in r.headers["WWW-Authenticate"]
 
 
@@ -134,7 +133,7 @@ async def test_select_unknown_property_is_400(client: httpx.AsyncClient) -> None
     status, code, message = error_of(
         await client.get("accounts", params={"$select": "name,msp_tpid"})
     )
-    assert (status, code) == (400, "0x80060888")
+    assert (status, code) == (400, "0x0")  # as Microsoft's troubleshooting page shows it
     assert (
         message
         == "Could not find a property named 'msp_tpid' on type 'Microsoft.Dynamics.CRM.account'."

@@ -40,7 +40,7 @@ from bot.sandbox.query import (
     sort_rows,
 )
 from bot.sandbox.schema import (
-    CODE_AUTH,
+    CODE_NO_SEGMENT,
     CODE_NOT_FOUND,
     CODE_QUERY,
     ENTITIES,
@@ -179,7 +179,9 @@ class SandboxMsx:
                 await self.faults.before(self._sleep)
                 resp = self._answer(method, base, parts.path, parts.query, h, body)
             except ODataError as err:
-                resp = SandboxResponse(err.status, {**JSON_HEADERS, **err.headers}, err.body())
+                body = err.body()
+                head = {**(JSON_HEADERS if body else {"OData-Version": "4.0"}), **err.headers}
+                resp = SandboxResponse(err.status, head, body)
             await self.faults.after(self._sleep)
         finally:
             self.stats.in_flight -= 1
@@ -196,17 +198,12 @@ class SandboxMsx:
         }
         if scheme.lower() != "bearer" or token not in self.tokens:
             self._last_token = token or self._last_token
-            raise ODataError(
-                401,
-                CODE_AUTH,
-                "The user is not authenticated: invalid or missing bearer token.",
-                challenge,
-            )
+            raise ODataError(401, "", "", challenge)
         changed = self._last_token is not None and token != self._last_token
         self._last_token = token
         if changed and self.faults.reject_on_token_change:
             status = self.faults.reject_status
-            raise ODataError(status, CODE_AUTH, "The token is not yet accepted; retry.", challenge)
+            raise ODataError(status, "", "", challenge)
 
     def _answer(
         self, method: str, base: str, raw_path: str, raw_query: str, h: dict[str, str], body: bytes
@@ -217,7 +214,7 @@ class SandboxMsx:
         path = unquote(raw_path)
         if not path.startswith(API_PREFIX):
             raise ODataError(
-                404, CODE_QUERY, f"Resource not found for the segment '{path.strip('/')}'."
+                404, CODE_NO_SEGMENT, f"Resource not found for the segment '{path.strip('/')}'."
             )
         rest = path[len(API_PREFIX) :]
         prefs = parse_prefer(h.get("prefer", ""))
@@ -244,7 +241,9 @@ class SandboxMsx:
         m = _SEGMENT.fullmatch(rest)
         if not m or m.group("set") not in ENTITIES:
             segment = (m.group("set") if m else rest.split("/")[0].split("(")[0]) or rest
-            raise ODataError(404, CODE_QUERY, f"Resource not found for the segment '{segment}'.")
+            raise ODataError(
+                404, CODE_NO_SEGMENT, f"Resource not found for the segment '{segment}'."
+            )
         entity = ENTITIES[m.group("set")]
         self.faults.for_entity(entity.set_name)
         key, nav = m.group("key"), m.group("nav")
@@ -252,7 +251,9 @@ class SandboxMsx:
             raise bad_query("Bad Request - Error in query syntax.")
         if nav is not None:
             if key is None or (entity.set_name, nav) not in NAVIGATIONS:
-                raise ODataError(404, CODE_QUERY, f"Resource not found for the segment '{nav}'.")
+                raise ODataError(
+                    404, CODE_NO_SEGMENT, f"Resource not found for the segment '{nav}'."
+                )
             self._require(method, "GET")
             self._must_exist(entity, key)
             target = ENTITIES[NAVIGATIONS[entity.set_name, nav]]
@@ -336,15 +337,10 @@ class SandboxMsx:
                 rows = found
             if rest is not None:  # what the index did not already settle
                 rows = filter_rows(rest, rows)
-            # The index returns rows grouped by value, each group in table order. Paging and
-            # $orderby ties follow table order: restore it (after the filter: fewer rows),
-            # unless there is one group, or $orderby sorts by that value first, which keeps
-            # ties within a group.
-            if (
-                constraint is not None
-                and len(constraint[1]) > 1
-                and not (order and order[0][0] == constraint[0])
-            ):
+            # The index returns rows grouped by value, each group in table order. Without
+            # $orderby, paging follows table order: restore it (after the filter: fewer rows),
+            # unless there is one group. A $orderby ends with the primary key: a total order.
+            if constraint is not None and len(constraint[1]) > 1 and not order:
                 pos = self.dataset.position(entity.set_name)
                 rows.sort(key=lambda r: pos[id(r)])
         if order:

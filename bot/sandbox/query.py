@@ -247,12 +247,8 @@ def read_skiptoken(secret: bytes, path: str, options: dict[str, str]) -> int:
             offset = int(offset_s)
             if hmac.compare_digest(sig, _signature(secret, path, options, offset)):
                 return offset
-    raise ODataError(
-        400,
-        CODE_PAGING,
-        "The paging cookie is invalid or does not belong to this query; follow "
-        "@odata.nextLink exactly as returned.",
-    )
+    # Signed over the query, so an edited cookie, or one moved to another query, fails.
+    raise ODataError(400, CODE_PAGING, "Invalid page number in paging cookie.")
 
 
 def next_link(base: str, path: str, raw_parts: Iterable[str], token: str) -> str:

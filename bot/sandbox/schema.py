@@ -14,13 +14,14 @@ LOOKUP_LOGICAL = "Microsoft.Dynamics.CRM.lookuplogicalname"
 NAV_PROPERTY = "Microsoft.Dynamics.CRM.associatednavigationproperty"
 
 # Dataverse error codes used by more than one module.
-CODE_QUERY = "0x80060888"  # bad query, unknown property, syntax
+CODE_QUERY = "0x80060888"  # bad query, syntax (as observed for $skip)
+CODE_NO_PROPERTY = "0x0"  # "Could not find a property named ..." (Microsoft's troubleshooting)
+CODE_NO_SEGMENT = "0x8006088a"  # "Resource not found for the segment ..." (same page)
 CODE_NOT_FOUND = "0x80040217"  # record does not exist
 CODE_VALIDATION = "0x80044331"
-CODE_AUTH = "0x80045000"  # sandbox's choice: the real 401 often has no body at all
 CODE_THROTTLED = "0x80072322"
 CODE_BLOCKED_IP = "0x80095ffe"
-CODE_PAGING = "0x80040203"
+CODE_PAGING = "0x8004112a"  # QueryBuilderInvalidPagingCookie (Microsoft's error list)
 CODE_NO_ATTRIBUTE = "0x80041103"  # QueryBuilderNoAttribute (Microsoft's error list)
 
 
@@ -198,6 +199,8 @@ class ODataError(Exception):
         self.headers = headers or {}
 
     def body(self) -> bytes:
+        if self.status == 401:
+            return b""  # a 401 carries its WWW-Authenticate challenge, not an error body
         return json.dumps({"error": {"code": self.code, "message": self.message}}).encode()
 
 
@@ -228,4 +231,8 @@ def no_attribute(name: str, entity: Entity) -> ODataError:
 
 
 def unknown_property(name: str, entity: Entity) -> ODataError:
-    return bad_query(f"Could not find a property named '{name}' on type '{entity.type_name}'.")
+    return ODataError(
+        400,
+        CODE_NO_PROPERTY,
+        f"Could not find a property named '{name}' on type '{entity.type_name}'.",
+    )
