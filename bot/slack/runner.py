@@ -15,7 +15,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
-from bot.runtime import Runtime
+from bot.runtime import Runtime, sandbox_db
 from bot.slack.access import Access
 from bot.slack.app import build_app
 from bot.slack.deps import BotDeps
@@ -61,7 +61,7 @@ async def serve(settings: Settings, *, sandbox: bool = False) -> None:
         loop.add_signal_handler(sig, stop.set)
 
     runtime = (
-        Runtime.sandboxed(settings, db=settings.msx_bot_db.with_name("msx-bot-sandbox.db"))
+        Runtime.sandboxed(settings, db=sandbox_db(settings))
         if sandbox
         else Runtime.open(settings)
     )
