@@ -1,4 +1,4 @@
-"""What a command prints when it cannot do its job: one line (or one JSON document), an exit code."""
+"""What a command prints when it cannot do its job: one line (or one JSON document), exit 1."""
 
 from __future__ import annotations
 

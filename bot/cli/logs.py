@@ -28,10 +28,10 @@ class OneLine(logging.Formatter):
         return " ".join(line.split())
 
 
-class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+class _Stderr(logging.StreamHandler):
     """Writes to whatever sys.stderr is at the time (as logging's last-resort handler does)."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> object:
         return sys.stderr
 
@@ -64,7 +64,8 @@ def setup(*, verbose: bool, level: int = logging.WARNING) -> None:
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else level)
     # Libraries stay at INFO even when verbose: their DEBUG lines show request bodies.
-    for name in ("slack_sdk", "slack_bolt", "aiohttp", "httpx", "httpcore", "asyncio", "sqlalchemy"):
+    for name in ("slack_sdk", "slack_bolt", "aiohttp", "httpx", "httpcore", "asyncio"):
         logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)  # every statement, otherwise
     # azure-identity logs every failed token attempt; we say it once, with the fix.
     logging.getLogger("azure").setLevel(logging.ERROR)
