@@ -160,7 +160,7 @@ async def _serve(settings: Settings, *, sandbox: bool, keep: asyncio.Task[Any] |
     async with runtime:
         deps = build_deps(runtime, bot_client, shared_book=sandbox)
         # In the background: the first commands need not wait for MSX (see the gate).
-        owner_task = asyncio.ensure_future(deps.learn_owner())
+        owner_task = deps.learn_owner_soon()
         handler = AsyncSocketModeHandler(
             build_app(deps, bot_client),
             app_token,
