@@ -206,3 +206,25 @@ def test_msx_down_after_a_snapshot_still_answers_and_says_why(
     assert len(doc["accounts"]) == 30
     assert "VPN" in doc["snapshot"]["stale_reason"]
     assert "`msx-bot refresh`" in doc["snapshot"]["stale_reason"]
+
+
+def test_the_read_commands_fit_80_columns(served: Served, db: Path) -> None:
+    narrow = {**env_for(served, db), "COLUMNS": "80"}
+    for args in (["accounts"], ["team", "cafe nordstrom"], ["milestones", "contoso ltd"]):
+        result = runner.invoke(app, args, env=narrow)
+        assert result.exit_code == 0, result.output
+        assert max(len(line) for line in result.stdout.splitlines()) <= 80, args
+    # The TPIDs are never broken across lines.
+    accounts = runner.invoke(app, ["accounts"], env=narrow).stdout
+    for a in served.sandbox.dataset.expected_accounts(served.sandbox.dataset.me.user_id):
+        assert a.tpid is None or a.tpid in accounts
+
+
+def test_milestones_in_the_terminal_come_blocked_and_at_risk_first(
+    served: Served, db: Path
+) -> None:
+    doc = as_json(run(served, db, "milestones", "contoso ltd", "--json"))
+    statuses = [m["status"] for m in doc["milestones"]]
+    first_other = next(i for i, s in enumerate(statuses) if s not in ("Blocked", "At Risk"))
+    assert statuses[:first_other] == sorted(statuses[:first_other], key="Blocked At Risk".find)
+    assert all(s not in ("Blocked", "At Risk") for s in statuses[first_other:])

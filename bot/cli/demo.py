@@ -21,7 +21,7 @@ from bot.domain import Account, Snapshot
 from bot.runtime import Runtime
 from bot.workflows.book import Book, refresh_book
 
-PAGE = 10  # rows a step shows: with the title and the frame, a 24-line screen
+PAGE = 8  # rows a step shows: with its title and caption, a 24-line screen
 SANDBOX_URL = "http://127.0.0.1:8765"
 
 
