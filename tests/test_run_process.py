@@ -1,6 +1,6 @@
 """The real `msx-bot run` process against the Slack double: it answers, stops on SIGTERM or
-Ctrl-C whatever it is doing, ends with one line when Slack refuses a token, and never prints
-a token or a traceback.
+Ctrl-C whatever it is doing (connecting, Slack away, a refresh running), ends with one line
+when Slack refuses a token, and never prints a token or a traceback.
 
 Processes that do not depend on each other start together: each one's start-up (imports)
 is most of its time."""
@@ -20,8 +20,6 @@ from pathlib import Path
 from bot_harness import texts
 from served_sandbox import Served
 from slack_double import SlackDouble
-
-from bot.sandbox import build_dataset
 
 USER = "UTRYOUT"
 OWNER = "UOWNER"
@@ -119,34 +117,6 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def test_run_sandbox_answers_then_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
-    async with SlackDouble(bot_token=BOT_TOKEN, app_token=APP_TOKEN) as slack:
-        slack.add_user(USER, "tryout", "tryout@example.com")
-        async with running(tmp_path, slack.api_url, "--sandbox") as bot:
-            await slack.wait_connected(timeout=WAIT_S)
-            envelope = await slack.send_slash_command(USER, "/msx", "accounts")
-            await slack.wait_ack(envelope)
-
-            def answered() -> dict | None:
-                for _, body in slack.responses:
-                    if "TPID" in texts(body) or "POD" in texts(body):
-                        return body
-                return None
-
-            reply = await slack.wait_for(answered, timeout=WAIT_S)
-            book = build_dataset().expected_accounts(build_dataset().me.user_id)
-            assert any(a.tpid and a.tpid in texts(reply) for a in book)
-
-            bot.proc.send_signal(signal.SIGTERM)
-            assert await bot.ended() == 0, bot.output
-        await slack.wait_for(lambda: slack.open_sockets == 0, timeout=10)
-        assert "shutting down" in bot.output
-        _clean(bot)
-        # The sandbox keeps its own database beside the configured one.
-        assert (tmp_path / "msx-bot-sandbox.db").exists()
-        assert not (tmp_path / "msx-bot.db").exists()
-
-
 async def _stops_while_slack_is_unreachable(tmp_path: Path) -> Bot:
     async with running(tmp_path, f"http://127.0.0.1:{_closed_port()}/api/", "--sandbox") as bot:
         waits = await bot.wait_line(lambda ln: "Slack is unreachable" in ln, count=2)
@@ -174,6 +144,9 @@ async def _stops_while_connecting(tmp_path: Path) -> Bot:
             assert await bot.ended() == 0, bot.output
     finally:
         server.close()
+    # The sandbox keeps its own database beside the configured one.
+    assert (tmp_path / "msx-bot-sandbox.db").exists()
+    assert not (tmp_path / "msx-bot.db").exists()
     return bot
 
 
@@ -187,6 +160,14 @@ async def _stops_while_a_refresh_runs(tmp_path: Path) -> Bot:
             async with running(tmp_path, slack.api_url, **msx) as bot:
                 await bot.wait_line(lambda ln: "owner: " in ln)
                 await slack.wait_connected(timeout=WAIT_S)
+                envelope = await slack.send_slash_command(OWNER, "/msx", "accounts")
+                await slack.wait_ack(envelope)
+                reply = await slack.wait_for(
+                    lambda: next((b for _, b in slack.responses if "TPID" in texts(b)), None),
+                    timeout=WAIT_S,
+                )
+                book = served.sandbox.dataset.expected_accounts(me.user_id)
+                assert all(a.tpid in texts(reply) for a in book[:5] if a.tpid)
                 served.sandbox.faults.hang = True  # MSX takes the refresh and never answers
                 envelope = await slack.send_slash_command(OWNER, "/msx", "refresh")
                 await slack.wait_ack(envelope)
@@ -197,9 +178,11 @@ async def _stops_while_a_refresh_runs(tmp_path: Path) -> Bot:
                 await slack.wait_for(lambda: served.sandbox.stats.in_flight > 0, timeout=WAIT_S)
                 bot.proc.send_signal(signal.SIGTERM)
                 assert await bot.ended() == 0, bot.output
+            await slack.wait_for(lambda: slack.open_sockets == 0, timeout=10)
     finally:
         served.loop.call_soon_threadsafe(served.sandbox.faults.release)
         served.close()
+    assert "shutting down" in bot.output
     return bot
 
 
@@ -220,26 +203,7 @@ async def _refused(tmp_path: Path, slack: SlackDouble, **tokens: str) -> Bot:
     return bot
 
 
-async def test_a_refused_token_ends_run_with_one_line_naming_it(tmp_path: Path) -> None:
-    async with SlackDouble(bot_token=BOT_TOKEN, app_token=APP_TOKEN) as slack:
-        bad_bot, bad_app, bot_as_app = await asyncio.gather(
-            _refused(tmp_path / "bot", slack, SLACK_BOT_TOKEN="xoxb-proc-secret-old"),
-            _refused(tmp_path / "app", slack, SLACK_APP_TOKEN="xapp-proc-secret-old"),
-            _refused(tmp_path / "type", slack, SLACK_APP_TOKEN=BOT_TOKEN),
-        )
-    for bot, variable, error in (
-        (bad_bot, "SLACK_BOT_TOKEN", "invalid_auth"),
-        (bad_app, "SLACK_APP_TOKEN", "invalid_auth"),
-        (bot_as_app, "SLACK_APP_TOKEN", "not_allowed_token_type"),
-    ):
-        named = [ln for ln in bot.lines if "SLACK_" in ln]
-        assert len(named) == 1, bot.output
-        assert named[0].startswith(f"✗ Slack refused {variable} ({error})"), bot.output
-        assert "unreachable" not in bot.output  # refused is not retried
-        _clean(bot)
-
-
-async def test_a_token_revoked_while_running_ends_run_with_one_line(tmp_path: Path) -> None:
+async def _revoked_while_running(tmp_path: Path) -> Bot:
     async with (
         SlackDouble(bot_token=BOT_TOKEN, app_token=APP_TOKEN) as slack,
         running(tmp_path, slack.api_url, "--sandbox") as bot,
@@ -248,7 +212,25 @@ async def test_a_token_revoked_while_running_ends_run_with_one_line(tmp_path: Pa
         slack.app_token = "xapp-rotated"  # the old one no longer works
         await slack.disconnect("refresh_requested")  # Slack asks for a new connection
         assert await bot.ended() == 1, bot.output
-    named = [ln for ln in bot.lines if "SLACK_APP_TOKEN" in ln]
-    assert named == [bot.lines[-1]], bot.output
-    assert bot.lines[-1].startswith("✗ Slack refused SLACK_APP_TOKEN (invalid_auth)")
-    _clean(bot)
+    return bot
+
+
+async def test_a_refused_token_ends_run_with_one_line_naming_it(tmp_path: Path) -> None:
+    async with SlackDouble(bot_token=BOT_TOKEN, app_token=APP_TOKEN) as slack:
+        bad_bot, bad_app, bot_as_app, revoked = await asyncio.gather(
+            _refused(tmp_path / "bot", slack, SLACK_BOT_TOKEN="xoxb-proc-secret-old"),
+            _refused(tmp_path / "app", slack, SLACK_APP_TOKEN="xapp-proc-secret-old"),
+            _refused(tmp_path / "type", slack, SLACK_APP_TOKEN=BOT_TOKEN),
+            _revoked_while_running(tmp_path / "revoked"),
+        )
+    for bot, variable, error in (
+        (bad_bot, "SLACK_BOT_TOKEN", "invalid_auth"),
+        (bad_app, "SLACK_APP_TOKEN", "invalid_auth"),
+        (bot_as_app, "SLACK_APP_TOKEN", "not_allowed_token_type"),
+        (revoked, "SLACK_APP_TOKEN", "invalid_auth"),  # while running: at its reconnection
+    ):
+        named = [ln for ln in bot.lines if "SLACK_" in ln]
+        assert named == [bot.lines[-1]], bot.output
+        assert named[0].startswith(f"✗ Slack refused {variable} ({error})"), bot.output
+        assert "unreachable" not in bot.output  # refused is not retried
+        _clean(bot)

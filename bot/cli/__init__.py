@@ -144,6 +144,7 @@ def refresh(as_json: JsonOpt = False) -> None:
         f"members, {len(snap.milestones)} milestones in {result.elapsed_s:.1f} s "
         f"(found through {snap.discovery.value.replace('_', ' ')}).",
         highlight=False,
+        soft_wrap=True,
     )
     for gap in snap.gaps:
         console.print(f"[yellow]![/] {gap}", highlight=False)
