@@ -60,6 +60,9 @@ def _options(
 ) -> None:
     """MSX in Slack and in your terminal: accounts, teams, milestones."""
     logs.setup(verbose=verbose, level=logging.ERROR)
+    for known in (console, err):
+        # As wide as the terminal (or COLUMNS) is now: rich measures once, on import.
+        known.width = Console(stderr=known.stderr).width
 
 
 def settings() -> Settings:
@@ -144,7 +147,7 @@ def refresh(as_json: JsonOpt = False) -> None:
         f"members, {len(snap.milestones)} milestones in {result.elapsed_s:.1f} s "
         f"(found through {snap.discovery.value.replace('_', ' ')}).",
         highlight=False,
-        soft_wrap=True,
+        soft_wrap=not console.is_terminal,  # piped: one line a fact, for grep
     )
     for gap in snap.gaps:
         console.print(f"[yellow]![/] {gap}", highlight=False)

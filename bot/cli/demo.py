@@ -44,7 +44,6 @@ async def _import(db: Path, console: Console) -> Book:
         f"{len(snap.milestones)} milestones in {elapsed:.2f} s, "
         f"found through {snap.discovery.value.replace('_', ' ')}.",
         highlight=False,
-        soft_wrap=True,
     )
     return book
 

@@ -132,7 +132,8 @@ def run_doctor(settings: Settings, console: Console, *, sandbox: bool = False) -
     results = asyncio.run(all_checks())
     for r in results:
         mark = Text("✓ ", "green") if r.ok else Text("✗ ", "red")
-        console.print(mark + Text(r.line), soft_wrap=True)
+        soft = not console.is_terminal  # piped: a check a line
+        console.print(mark + Text(r.line), soft_wrap=soft)
         if r.fix:
-            console.print(Text(f"    → {r.fix}"), soft_wrap=True)
+            console.print(Text(f"    → {r.fix}"), soft_wrap=soft)
     return 0 if all(r.ok for r in results) else 1

@@ -67,9 +67,11 @@ def report(failure: Failure, *, as_json: bool, err: Console) -> None:
     if as_json:
         print(json.dumps({"error": failure.message, **failure.details}, ensure_ascii=False))
     else:
-        err.print(Text.assemble(("✗ ", "red"), failure.message), soft_wrap=True)
+        # On a terminal, wrapped at words; piped, one line (a log or grep reads it whole).
+        soft = not err.is_terminal
+        err.print(Text.assemble(("✗ ", "red"), failure.message), soft_wrap=soft)
         for line in failure.more:
-            err.print(Text(f"  {line}"), soft_wrap=True)
+            err.print(Text(f"  {line}"), soft_wrap=soft)
 
 
 def one_line_errors(err: Console) -> Callable[[F], F]:

@@ -63,8 +63,19 @@ def setup(*, verbose: bool, level: int = logging.WARNING) -> None:
         root.removeHandler(old)  # set up again (tests run many commands in one process)
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else level)
-    # Libraries stay at INFO even when verbose: their DEBUG lines show request bodies.
-    for name in ("slack_sdk", "slack_bolt", "aiohttp", "httpx", "httpcore", "asyncio"):
+    # Libraries stay at INFO even when verbose: their DEBUG lines show request and message
+    # bodies, and those hold people's books. (bot.slack.socket and .bolt are the loggers
+    # we hand slack_sdk's Socket Mode client and Bolt.)
+    for name in (
+        "slack_sdk",
+        "slack_bolt",
+        "bot.slack.socket",
+        "bot.slack.bolt",
+        "aiohttp",
+        "httpx",
+        "httpcore",
+        "asyncio",
+    ):
         logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
     logging.getLogger("sqlalchemy").setLevel(logging.WARNING)  # every statement, otherwise
     # azure-identity logs every failed token attempt; we say it once, with the fix.
