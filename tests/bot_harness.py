@@ -187,7 +187,10 @@ async def running_bot(
     sandbox: SandboxMsx | None = None,
     allowed: tuple[str, ...] = (COLLEAGUE,),
     transport_from_server: bool = False,
+    learn_owner_first: bool = True,
 ) -> AsyncIterator[Harness]:
+    """With `learn_owner_first=False` the bot asks MSX who its owner is in the background,
+    as `msx-bot run` does, instead of before it connects."""
     sandbox = sandbox or SandboxMsx()
     data = sandbox.dataset
     async with SlackDouble(bot_token="xoxb-test", app_token="xapp-test") as slack:
@@ -209,7 +212,11 @@ async def running_bot(
         runtime = Runtime.open(settings, transport=transport)
         client = slack_client(settings, SecretStr("xoxb-test"))
         deps = build_deps(runtime, client)
-        await deps.learn_owner()
+        learning = None
+        if learn_owner_first:
+            await deps.learn_owner()
+        else:
+            learning = deps.learn_owner_soon()
         handler = AsyncSocketModeHandler(
             build_app(deps, client),
             "xapp-test",
@@ -220,6 +227,8 @@ async def running_bot(
         try:
             yield Harness(slack, sandbox, runtime, deps, handler)
         finally:
+            if learning is not None:
+                learning.cancel()
             await handler.close_async()
             await runtime.aclose()
             if server:

@@ -19,7 +19,7 @@ def build_app(deps: BotDeps, client: AsyncWebClient) -> AsyncApp:
         request_verification_enabled=False,
         logger=logging.getLogger("bot.slack.bolt"),
     )
-    app.use(make_gate(deps))
+    app.use(make_gate(deps, app.async_dispatch))
     command.register(app, deps)
     actions.register(app, deps)
     events.register(app, deps)

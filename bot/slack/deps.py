@@ -31,6 +31,8 @@ class BotDeps:
     directory: SlackDirectory
     refresher: Refresher
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
+    # Why MSX could not say who the owner is, the last time it was asked.
+    owner_problem: str | None = field(default=None, init=False)
     _owner_task: asyncio.Future[None] | None = field(default=None, init=False, repr=False)
     _owner_asked: float = field(default=float("-inf"), init=False, repr=False)
 
@@ -44,9 +46,16 @@ class BotDeps:
         except (MsxProblem, TimeoutError) as exc:
             reason = getattr(exc, "user_message", "MSX did not answer in time")
             log.warning("could not ask MSX who the owner is: %s", reason)
+            self.owner_problem = reason
             return
+        self.owner_problem = None
         self.access.owner = owner
         log.info("owner: %s", owner.name)
+
+    def learn_owner_soon(self) -> asyncio.Future[None]:
+        """learn_owner() in the background; owner_known() waits for it."""
+        self._owner_task = asyncio.ensure_future(self.learn_owner())
+        return self._owner_task
 
     async def owner_known(self, wait_s: float) -> bool:
         """Whether the owner is known, asking MSX again (waiting at most `wait_s`) when not."""
