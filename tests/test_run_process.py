@@ -53,7 +53,7 @@ async def test_run_sandbox_answers_then_stops_cleanly_on_sigterm(tmp_path: Path)
 
             reply = await slack.wait_for(answered, timeout=30)
             book = build_dataset().expected_accounts(build_dataset().me.user_id)
-            assert any(a.tpid and a.tpid in texts(reply) for a in book)
+            assert all(a.tpid and a.tpid in texts(reply) for a in book)
 
             proc.send_signal(signal.SIGTERM)
             output, _ = await asyncio.wait_for(proc.communicate(), timeout=20)
