@@ -38,9 +38,6 @@ class MsxError(MsxProblem):
         code, message = parse_error_body(body)
         return cls(status, code, message)
 
-    def __repr__(self) -> str:
-        return f"MsxError(status={self.status}, code={self.code!r}, message={self.message!r})"
-
 
 class MsxUnreachable(MsxProblem):
     """No answer from MSX: refused, DNS, TLS, reset or timed out, after retries.
@@ -82,7 +79,6 @@ class AuthProblem(MsxProblem):
 
 class AzureCliMissing(AuthProblem):
     def __init__(self, tenant_id: str) -> None:
-        self.tenant_id = tenant_id
         super().__init__(
             "The Azure CLI is not installed: install it from https://aka.ms/installazurecli, "
             f"then `az login --tenant {tenant_id}`"
@@ -91,7 +87,6 @@ class AzureCliMissing(AuthProblem):
 
 class AzureCliNotSignedIn(AuthProblem):
     def __init__(self, tenant_id: str) -> None:
-        self.tenant_id = tenant_id
         super().__init__(f"The Azure CLI is not signed in: run `az login --tenant {tenant_id}`")
 
 
@@ -99,7 +94,6 @@ class TokenRejected(AuthProblem):
     """401 again after a fresh token: the sign-in itself is no good."""
 
     def __init__(self, tenant_id: str | None = None) -> None:
-        self.tenant_id = tenant_id
         login = f"`az login --tenant {tenant_id}`" if tenant_id else "`az login`"
         super().__init__(
             "MSX rejected the sign-in token even after a refresh: "
@@ -112,7 +106,6 @@ class Throttled(MsxProblem):
 
     def __init__(self, waited_seconds: float, retry_after: float | None = None) -> None:
         self.waited_seconds = waited_seconds
-        self.retry_after = retry_after
         later = f"in {retry_after:.0f} s" if retry_after else "in a few minutes"
         super().__init__(f"MSX is throttling us (waited {waited_seconds:.0f} s): try again {later}")
 
@@ -144,7 +137,8 @@ def _one_line(text: str) -> str:
 def _describe(status: int, code: str, message: str) -> str:
     what = f"MSX answered {status}" + (f" ({code})" if code else "")
     if message:
-        what += f": {message}"
+        # Dataverse's messages end with a full stop; ours follows.
+        what += f": {message.removesuffix('.')}"
     if status == 403 or code == MISSING_PRIVILEGE:
         todo = "your MSX role lacks a privilege for this; ask your MSX admin"
     elif status == 404:
