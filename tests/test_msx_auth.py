@@ -13,7 +13,7 @@ from msx_fixtures import SECRET
 from pydantic import SecretStr
 
 from bot.config import Settings
-from bot.msx.auth import AzureCliToken, StaticToken, TokenProvider, token_provider_from_settings
+from bot.msx.auth import AzureCliToken, StaticToken, token_provider_from_settings
 from bot.msx.errors import AuthProblem, AzureCliMissing, AzureCliNotSignedIn
 
 RESOURCE = "https://msx.example.test"
@@ -68,11 +68,6 @@ async def test_static_token_is_static() -> None:
     assert await static.token(force_refresh=True) == SECRET
     assert SECRET not in repr(static)
     assert await StaticToken(SecretStr(SECRET)).token() == SECRET
-
-
-def test_static_token_is_a_token_provider() -> None:
-    # Deselected under mutmut (pyproject.toml, [tool.mutmut]).
-    assert isinstance(StaticToken(SECRET), TokenProvider)
 
 
 async def test_cli_token_asks_for_default_scope(
