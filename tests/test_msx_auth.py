@@ -199,16 +199,17 @@ async def test_the_real_credential_signs_in_to_our_tenant(
             made.append(tenant_id)
 
     monkeypatch.setattr(azure.identity.aio, "AzureCliCredential", Recording)
-    provider = AzureCliToken(RESOURCE + "/", TENANT, clock=clock)
+    provider = AzureCliToken(RESOURCE, TENANT, clock=clock)
     assert await provider.token() == f"{SECRET}-1"
     assert await provider.token(force_refresh=True) == f"{SECRET}-2"
     assert made == [TENANT]  # one credential, for our tenant, kept
 
 
-async def test_the_scope_is_the_resource_without_its_trailing_slash(clock: FakeClock) -> None:
-    cred = FakeCredential(clock)
-    await AzureCliToken(RESOURCE + "/", TENANT, cred, clock=clock).token()
-    assert cred.calls == [(f"{RESOURCE}/.default",)]
+def test_the_scope_is_the_resource_without_its_trailing_slash() -> None:
+    settings = Settings(msx_base_url=RESOURCE + "/", msx_tenant_id=TENANT, msx_access_token=None)
+    provider = token_provider_from_settings(settings)
+    assert isinstance(provider, AzureCliToken)
+    assert provider.scope == f"{RESOURCE}/.default"
 
 
 async def test_cli_messages_say_what_to_run(provider: AzureCliToken, cred: FakeCredential) -> None:

@@ -136,6 +136,11 @@ def test_off_vpn_answers_are_recognised(text: str) -> None:
     assert is_off_vpn(text.encode())
 
 
+def test_an_off_vpn_answer_in_bytes_that_are_not_utf8_is_still_recognised() -> None:
+    assert is_off_vpn(b"\xff\xfe IP address is blocked")
+    assert not is_off_vpn(b"\xff\xfe Forbidden")
+
+
 def test_other_403s_are_not_off_vpn() -> None:
     assert not is_off_vpn(body("0x80040220", "Principal user is missing a privilege"))
     assert not is_off_vpn(b"")

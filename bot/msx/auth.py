@@ -36,7 +36,8 @@ class StaticToken:
     def __init__(self, secret: str | SecretStr) -> None:
         self._secret = secret if isinstance(secret, SecretStr) else SecretStr(secret)
 
-    async def token(self, *, force_refresh: bool = False) -> str:
+    # There is nothing to refresh: force_refresh, whatever its default, changes nothing.
+    async def token(self, *, force_refresh: bool = False) -> str:  # pragma: no mutate
         return self._secret.get_secret_value()
 
 
@@ -61,7 +62,7 @@ class AzureCliToken:
         clock: Callable[[], float] = time.time,
         margin_seconds: float = EXPIRY_MARGIN_SECONDS,
     ) -> None:
-        self.resource = resource.rstrip("/")
+        self.resource = resource  # Settings strip its trailing slash
         self.tenant_id = tenant_id
         self._credential = credential
         self._clock = clock

@@ -27,7 +27,7 @@ class MsxProblem(Exception):
 class MsxError(MsxProblem):
     """Dataverse answered with an error (`status` is HTTP, `code` is Dataverse's hex code)."""
 
-    def __init__(self, status: int, code: str = "", message: str = "") -> None:
+    def __init__(self, status: int, code: str, message: str) -> None:
         self.status = status
         self.code = code
         self.message = message
@@ -110,9 +110,13 @@ class Throttled(MsxProblem):
         super().__init__(f"MSX is throttling us (waited {waited_seconds:.0f} s): try again {later}")
 
 
+def _text(body: str | bytes) -> str:
+    return body.decode(errors="replace") if isinstance(body, bytes) else body
+
+
 def parse_error_body(body: str | bytes) -> tuple[str, str]:
     """`{"error":{"code","message"}}` -> (code, message); anything else -> ("", short text)."""
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    text = _text(body)
     try:
         data = json.loads(text)
     except ValueError:
@@ -124,8 +128,7 @@ def parse_error_body(body: str | bytes) -> tuple[str, str]:
 
 
 def is_off_vpn(body: str | bytes) -> bool:
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    lowered = text.lower()
+    lowered = _text(body).lower()
     return any(marker in lowered for marker in OFF_VPN_MARKERS)
 
 
