@@ -11,7 +11,7 @@ from typing import Any, Protocol, TypeVar
 import httpx
 
 from bot.config import Settings
-from bot.domain import Account, Identity, Milestone, Role, TaskDraft, TeamMember, Territory
+from bot.domain import Account, Identity, Milestone, Role, TeamMember, Territory
 from bot.msx import mapping
 from bot.msx.auth import TokenProvider, token_provider_from_settings
 from bot.msx.client import MsxClient
@@ -270,12 +270,6 @@ class MsxGateway:
             log.warning("Milestone list may be truncated")
         found = (mapping.milestone(row, self.base_url) for p in parts for row in p.items)
         return Collection(_unique_by_id(m for m in found if m), truncated)
-
-    # -- writes ------------------------------------------------------------------------
-
-    async def create_task(self, draft: TaskDraft, owner_id: str) -> str:
-        """Log a task against a milestone; returns the new task's id."""
-        return await self.client.post("tasks", mapping.task_body(draft, owner_id))
 
     # -- plumbing ----------------------------------------------------------------------
 

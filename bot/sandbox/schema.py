@@ -128,13 +128,14 @@ ENTITIES: dict[str, Entity] = {
                 "prioritycode": INT,
                 "scheduledstart": DTO,
                 "scheduledend": DTO,
+                "actualend": DTO,
                 "statecode": INT,
                 "statuscode": INT,
                 "_regardingobjectid_value": G,
                 "_ownerid_value": G,
                 "createdon": DTO,
             },
-            methods=frozenset({"GET", "POST"}),
+            methods=frozenset({"GET", "POST", "PATCH"}),
         ),
     )
 }
