@@ -8,8 +8,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.deps import BotDeps
-from bot.slack.listeners import actions, command, events
+from bot.slack.listeners import actions, command, events, task_entry, task_form, task_submit
 from bot.slack.listeners.gate import make_gate
+from bot.slack.task_flow import TaskFlow
 
 
 def build_app(deps: BotDeps, client: AsyncWebClient) -> AsyncApp:
@@ -20,7 +21,11 @@ def build_app(deps: BotDeps, client: AsyncWebClient) -> AsyncApp:
         logger=logging.getLogger("bot.slack.bolt"),
     )
     app.use(make_gate(deps))
-    command.register(app, deps)
+    tasks = TaskFlow(deps, client)
+    command.register(app, deps, tasks)
     actions.register(app, deps)
     events.register(app, deps)
+    task_entry.register(app, tasks)
+    task_form.register(app, tasks)
+    task_submit.register(app, tasks)
     return app

@@ -21,6 +21,7 @@ from bot.slack.app import build_app
 from bot.slack.deps import BotDeps
 from bot.slack.directory import SlackDirectory
 from bot.slack.refreshing import Refresher
+from bot.slack.task_flow import start_outbox
 from bot.workflows.book import known_owner
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ async def serve(settings: Settings, *, sandbox: bool = False) -> None:
             web_client=slack_client(settings, app_token),
         )
         owner_task = asyncio.create_task(deps.learn_owner())
+        outbox_task = start_outbox(deps, client)  # HoK tasks: the outbox worker (issue 11)
         await handler.connect_async()
         log.info("connected to Slack in Socket Mode%s", " (MSX sandbox)" if sandbox else "")
         try:
@@ -81,4 +83,5 @@ async def serve(settings: Settings, *, sandbox: bool = False) -> None:
         finally:
             log.info("shutting down")
             owner_task.cancel()
+            outbox_task.cancel()
             await handler.close_async()

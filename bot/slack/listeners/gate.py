@@ -13,6 +13,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
 from bot.slack import blocks as bk
+from bot.slack.blocks.task_modal import refusal_modal
 from bot.slack.deps import BotDeps
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,20 @@ def make_gate(deps: BotDeps) -> Callable[..., Awaitable[BoltResponse | None]]:
         person = await deps.access.person(user_id) if user_id else None
         if person is None:
             log.info("refused Slack user %s", user_id)
-            if context.respond is not None:
+            kind = body.get("type")
+            if kind == "view_submission":
+                # A modal has no response_url: the refusal replaces it; nothing is logged.
+                view = refusal_modal(deps.access.owner_name)
+                return BoltResponse(status=200, body={"response_action": "update", "view": view})
+            if kind == "shortcut" and body.get("trigger_id"):
+                # A global shortcut has no response_url either: the refusal opens as a modal.
+                opening = context.client.views_open(
+                    trigger_id=body["trigger_id"], view=refusal_modal(deps.access.owner_name)
+                )
+                opened = asyncio.ensure_future(opening)
+                replies.add(opened)
+                opened.add_done_callback(replies.discard)
+            elif context.respond is not None and context.response_url:
                 # Sent beside the ack (the empty 200 below), so the ack is never held up.
                 reply = context.respond(
                     text="This bot is private.",
