@@ -482,11 +482,16 @@ async def test_msx_tasks_totals_this_week_and_month(tmp_path: Path) -> None:
         _, name = account_with_milestones(bot)
         subject, minutes = tm.action_of(tm.BLOCK_SUBJECT), tm.action_of(tm.BLOCK_MINUTES)
         category = tm.action_of(tm.BLOCK_CATEGORY)
+        completed = tm.action_of(tm.BLOCK_COMPLETED)
         for n, (code, mins) in enumerate([(WORKSHOP, "90"), (WORKSHOP, "30"), (INTERNAL, "60")]):
             view = await open_with_command(bot, name)
             extra = {subject: f"Task {n}", minutes: mins, category: str(code)}
+            if n == 2:
+                extra[completed] = []  # unticked: the task stays open in MSX
             await submit(bot, view, **form_inputs(view, **extra))
             await wait_dms(bot, n + 1)
+        states = [(t["subject"], t["statecode"]) for t in tasks_in_msx(bot)]
+        assert states == [("Task 0", 1), ("Task 1", 1), ("Task 2", 0)]
 
         reply = await bot.command(OWNER, "tasks")
         shown = texts(reply)

@@ -183,7 +183,7 @@ def category_option(category: HokCategory) -> dict[str, Any]:
 
 
 PRIORITY_OPTIONS = [_option(p.label, str(p.value)) for p in TaskPriority]
-COMPLETED_OPTION = _option("Completed (the work is done)", COMPLETED_VALUE)
+COMPLETED_OPTION = _option("The work is done: mark the task completed", COMPLETED_VALUE)
 
 
 def _matches(query: str, *texts: str | None) -> bool:
@@ -326,7 +326,7 @@ def task_modal(
     completed: dict[str, Any] = {"type": "checkboxes", "options": [COMPLETED_OPTION]}
     if form.completed:
         completed["initial_options"] = [COMPLETED_OPTION]
-    blocks.append(_input(BLOCK_COMPLETED, "Status", completed, optional=True))
+    blocks.append(_input(BLOCK_COMPLETED, "Completed", completed, optional=True))
     return {
         "type": "modal",
         "callback_id": TASK_MODAL,
