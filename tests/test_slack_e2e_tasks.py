@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from bot_harness import COLLEAGUE, OWNER, STRANGER, Harness, buttons, running_bot, texts
 from slack_double import Envelope, Message
 
+from bot.sandbox import SandboxMsx
 from bot.slack.blocks import task_modal as tm
 from bot.slack.blocks.ids import SHORTCUT_LOG_TASK, SHORTCUT_LOG_TASK_FROM_MESSAGE
 from bot.slack.blocks.text import escape
@@ -500,4 +501,49 @@ async def test_msx_tasks_totals_this_week_and_month(tmp_path: Path) -> None:
         assert "Workshop 2" in shown
         assert "Task 0" in shown and "Task 1" in shown and "Task 2" not in shown
         assert "Also 1 task(s) in categories that are not HoK." in shown
+        bot.slack.assert_no_problems()
+
+
+async def test_a_task_queued_before_a_restart_is_created_after_it(tmp_path: Path) -> None:
+    sandbox = SandboxMsx()
+    async with running_bot(tmp_path, sandbox=sandbox) as bot:
+        await snapshot(bot)
+        _, name = account_with_milestones(bot)
+        view = await open_with_command(bot, name)
+        sandbox.faults.off_vpn = True
+        await submit(bot, view, **form_inputs(view))
+        await wait_dms(bot, 1)
+    assert tasks_in_msx(bot) == []
+
+    sandbox.faults.off_vpn = False  # back on the VPN, the bot starts again
+    async with running_bot(tmp_path, sandbox=sandbox) as again:
+        (created,) = await wait_dms(again, 1)
+        assert "Your queued task is now in MSX" in texts({"blocks": created.blocks})
+        assert len(tasks_in_msx(again)) == 1
+        again.slack.assert_no_problems()
+
+
+async def test_an_allowed_colleague_logs_as_themself(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        await snapshot(bot, COLLEAGUE)
+        view = await open_with_command(bot, user=COLLEAGUE)
+        data = bot.sandbox.dataset
+        colleague = data.colleagues[0]
+        account = next(
+            a for a in data.accounts_of[colleague.user_id] if 1 <= len(data.milestones_of[a]) <= 100
+        )
+        env = await bot.slack.send_block_action(COLLEAGUE, tm.ACTION_ACCOUNT, account, view=view)
+        await bot.slack.wait_ack(env)
+        view = await bot.slack.wait_for(
+            lambda: (
+                (top := bot.slack.top_view(COLLEAGUE))
+                and input_block(top, tm.BLOCK_MILESTONE)
+                and top
+            )
+        )
+        await submit(bot, view, COLLEAGUE, **form_inputs(view))
+        await wait_dms(bot, 1, COLLEAGUE)
+        (task,) = tasks_in_msx(bot)
+        assert task["_ownerid_value"] == colleague.user_id != data.me.user_id
+        assert dms(bot, OWNER) == []
         bot.slack.assert_no_problems()

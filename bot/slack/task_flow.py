@@ -211,4 +211,6 @@ class TaskNotifier:
 def start_outbox(deps: BotDeps, client: AsyncWebClient) -> asyncio.Task[None]:
     """The outbox worker, for as long as the bot runs; its news goes out as DMs."""
     notifier = TaskNotifier(client)
+    # A (re)start is a good moment to try what was queued before, backoff or not.
+    deps.outbox.kick()
     return asyncio.create_task(deps.outbox.run(notifier.from_outbox), name="task-outbox")
