@@ -547,3 +547,36 @@ async def test_an_allowed_colleague_logs_as_themself(tmp_path: Path) -> None:
         assert task["_ownerid_value"] == colleague.user_id != data.me.user_id
         assert dms(bot, OWNER) == []
         bot.slack.assert_no_problems()
+
+
+async def test_first_use_off_the_vpn_says_so_in_the_form(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        bot.sandbox.faults.off_vpn = True
+        view = await open_with_command(bot)
+
+        def failed() -> dict[str, Any] | None:
+            top = bot.slack.top_view(OWNER)
+            return top if top and "VPN" in texts({"blocks": top["blocks"]}) else None
+
+        shown = await bot.slack.wait_for(failed, timeout=10)
+        assert shown["id"] == view["id"] and input_block(shown, tm.BLOCK_SUBJECT) is None
+        assert tasks_in_msx(bot) == []
+        bot.slack.assert_no_problems()
+
+
+async def test_forged_or_stale_buttons_get_a_clear_answer_and_no_form(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        await snapshot(bot)
+        forged_reopen = '{"task": "nope", "owner": "someone-else", "date": "2026-01-01"}'
+        for action_id, value, says in [
+            ("log_task:3", "not json", "no longer works"),
+            ("log_task:3", '{"milestone": "m"}', "no longer works"),
+            ("reopen_task:x", forged_reopen, "no longer on record"),
+        ]:
+            before = len(bot.slack.calls_to("views.open"))
+            env = await bot.slack.send_block_action(OWNER, action_id, value)
+            await bot.slack.wait_ack(env)
+            view = await opened_view(bot, OWNER, before)
+            assert says in texts({"blocks": view["blocks"]})
+            assert input_block(view, tm.BLOCK_SUBJECT) is None
+        bot.slack.assert_no_problems()

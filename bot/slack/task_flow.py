@@ -46,9 +46,15 @@ class ModalSurface:
         self.view_id: str = view["id"]
         self.hash: str | None = view.get("hash")
         self._lock = asyncio.Lock()
+        self._final = False
 
-    async def update(self, view: dict[str, Any]) -> bool:
+    async def update(self, view: dict[str, Any], *, final: bool = False) -> bool:
+        """Replace the view; after a `final` update, progress lines no longer replace it."""
+        if final:
+            self._final = True
         async with self._lock:
+            if self._final and not final:
+                return False  # a progress line that lost the race with the form
             try:
                 answer = await self._client.views_update(
                     view_id=self.view_id, hash=self.hash, view=view
@@ -122,6 +128,13 @@ class TaskFlow:
             blocks=tasks_summary_blocks(week, month, today),
         )
 
+    async def say(self, trigger_id: str, text: str) -> None:
+        """A one-line modal on a trigger, for a way in that cannot open the form."""
+        try:
+            await self.client.views_open(trigger_id=trigger_id, view=tm.info_modal(text))
+        except SlackApiError as exc:
+            log.warning("views.open failed: %s", exc.response.get("error"))
+
     def logged(self, value: str) -> LoggedTask | None:
         """The task a "Fix and try again" button names (its value), from the task log."""
         try:
@@ -168,7 +181,8 @@ class TaskFlow:
             book = await deps.refresher.refresh(person, message, summary=False)
             if book is not None:  # else the modal already says why
                 await surface.update(
-                    self.view(book, form, account_query=account_query, notice=notice)
+                    self.view(book, form, account_query=account_query, notice=notice),
+                    final=True,
                 )
         return True
 

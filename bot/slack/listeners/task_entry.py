@@ -20,7 +20,7 @@ from bot.slack.blocks.ids import (
     SHORTCUT_LOG_TASK_FROM_MESSAGE,
     TaskRef,
 )
-from bot.slack.blocks.task_modal import DESCRIPTION_MAX, SUBJECT_MAX, TaskForm, info_modal
+from bot.slack.blocks.task_modal import DESCRIPTION_MAX, SUBJECT_MAX, TaskForm
 from bot.slack.task_flow import TaskFlow
 
 log = logging.getLogger(__name__)
@@ -83,9 +83,8 @@ def register(app: AsyncApp, flow: TaskFlow) -> None:
         try:
             ref = TaskRef.decode(action.get("value", ""))
         except ValueError:
-            await flow.client.views_open(
-                trigger_id=body["trigger_id"],
-                view=info_modal("That button no longer works: run `/msx milestones` again."),
+            await flow.say(
+                body["trigger_id"], "That button no longer works: run `/msx milestones` again."
             )
             return
         form = TaskForm(account_id=ref.account, milestone_id=ref.milestone)
@@ -104,9 +103,9 @@ def register(app: AsyncApp, flow: TaskFlow) -> None:
             or (owner is not None and owner.snapshot.user.user_id == task.owner_user_id)
         )
         if task is None or not mine:
-            await flow.client.views_open(
-                trigger_id=body["trigger_id"],
-                view=info_modal("That task is no longer on record: log it again with `/msx log`."),
+            await flow.say(
+                body["trigger_id"],
+                "That task is no longer on record: log it again with `/msx log`.",
             )
             return
         d = task.draft
