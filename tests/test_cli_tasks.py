@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -45,10 +46,18 @@ def doc(result: Result) -> Any:
     return json.loads(result.stdout)
 
 
-@pytest.fixture
-def db(served: Served, tmp_path: Path) -> Path:
-    path = tmp_path / "msx-bot.db"
+@pytest.fixture(scope="module")
+def snapshot_file(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli-tasks") / "msx-bot.db"
     assert run(served, path, "refresh", "--json").exit_code == 0
+    return path
+
+
+@pytest.fixture
+def db(served: Served, snapshot_file: Path, tmp_path: Path) -> Path:
+    """A copy of one refreshed snapshot (the store closed it cleanly: no WAL left)."""
+    path = tmp_path / "msx-bot.db"
+    shutil.copyfile(snapshot_file, path)
     served.sandbox.dataset.tables["tasks"].clear()
     served.sandbox.dataset._by_id.pop("tasks", None)
     served.sandbox.faults.clear()
