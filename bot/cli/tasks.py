@@ -233,7 +233,8 @@ def log_task(
 
 def tasks_table(title: str, tasks: list[LoggedTask], t: TaskTotals) -> Table:
     table = Table(
-        title=f"{title}: {t.hok_hours:.1f} HoK hours, {t.count} tasks", title_justify="left"
+        title=f"{title}: {t.hok_hours:.1f} HoK hours, {t.count} task{'s' * (t.count != 1)}",
+        title_justify="left",
     )
     for column in ("Date", "Subject", "Category", "HoK", "Min", "State", "Milestone"):
         table.add_column(column, overflow="fold")
@@ -287,6 +288,42 @@ def tasks(as_json: JsonOpt = False) -> None:
         if t.by_category:
             counts = ", ".join(f"{label} {n}" for label, n in t.by_category.items())
             console.print(f"  By category: {counts}", highlight=False, markup=False)
+
+
+async def log_demo_task(runtime: Runtime, snapshot: Snapshot) -> LoggedTask | None:
+    """The demo's step: log an HoK task on the first milestone of the account with the most
+    milestones needing attention, as the signed-in user."""
+    milestones = sorted(snapshot.milestones, key=lambda m: (not m.needs_attention, m.name))
+    if not milestones:
+        return None
+    milestone = milestones[0]
+    account = snapshot.account(milestone.account_id)
+    logger = _logger(runtime)
+    draft = build_draft(
+        {
+            "account": milestone.account_id,
+            "milestone": milestone.id,
+            "category": "Architecture Design Session",
+            "subject": "Architecture design session with the customer",
+            "minutes": 60,
+            "date": dt.date.today(),
+            "description": "Logged by msx-bot demo",
+        },
+        logger.categories(),
+    )
+    return await logger.submit(
+        str(uuid.uuid4()),
+        draft,
+        owner_user_id=snapshot.user.user_id,
+        milestone_name=milestone.name,
+        account_name=account.name if account else None,
+    )
+
+
+def show_demo_task(console: Console, task: LoggedTask) -> None:
+    console.print(outcome_line(task), highlight=False, markup=False)
+    t = totals([task])
+    console.print(tasks_table("Logged by the demo", [task], t))
 
 
 def register(app: typer.Typer) -> None:
