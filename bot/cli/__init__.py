@@ -236,3 +236,9 @@ def run(
             raise
         err.print(f"[red]✗[/] {message}", highlight=False)
         raise typer.Exit(1) from None
+
+
+# Task logging lives in its own module (bot/cli/tasks.py); its commands join this app.
+from bot.cli import tasks as _tasks  # noqa: E402
+
+_tasks.register(app)
