@@ -388,15 +388,21 @@ async def test_msx_away_at_submit_queues_the_task_and_the_outbox_creates_it_once
         )
         assert tasks_in_msx(bot) == []
 
+        # Back on the VPN: the next task logged goes straight in, and tells the worker to
+        # send the queued one now rather than after its backoff.
         bot.sandbox.faults.off_vpn = False
-        bot.deps.outbox.kick()  # MSX is back: the worker tries now rather than after backoff
-        created = (await wait_dms(bot, 2))[1]
-        assert "Your queued task is now in MSX" in texts({"blocks": created.blocks})
-        assert len(tasks_in_msx(bot)) == 1
+        view = await open_with_command(bot, name)
+        subject = tm.action_of(tm.BLOCK_SUBJECT)
+        await submit(bot, view, **form_inputs(view, **{subject: "Second task"}))
+        later = (await wait_dms(bot, 3))[1:]
+        shown = [texts({"blocks": m.blocks}) for m in later]
+        assert any("Your queued task is now in MSX" in t for t in shown)
+        assert any("Logged in MSX." in t and "Second task" in t for t in shown)
+        assert len(tasks_in_msx(bot)) == 2
 
-        bot.deps.outbox.kick()
-        await bot.command(OWNER, "help")
-        assert len(tasks_in_msx(bot)) == 1 and len(dms(bot)) == 2
+        bot.deps.outbox.kick()  # another pass, every task due: nothing is sent twice
+        assert await bot.deps.outbox.drain_once() == []
+        assert len(tasks_in_msx(bot)) == 2 and len(dms(bot)) == 3
         assert bot.deps.outbox.pending() == []
         bot.slack.assert_no_problems()
 

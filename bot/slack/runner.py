@@ -17,11 +17,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.slack.access import Access
-from bot.slack.app import build_app
+from bot.slack.app import build_app, start_background
 from bot.slack.deps import BotDeps
 from bot.slack.directory import SlackDirectory
 from bot.slack.refreshing import Refresher
-from bot.slack.task_flow import start_outbox
 from bot.workflows.book import known_owner
 
 log = logging.getLogger(__name__)
@@ -75,13 +74,14 @@ async def serve(settings: Settings, *, sandbox: bool = False) -> None:
             web_client=slack_client(settings, app_token),
         )
         owner_task = asyncio.create_task(deps.learn_owner())
-        outbox_task = start_outbox(deps, client)  # HoK tasks: the outbox worker (issue 11)
         await handler.connect_async()
+        background = start_background(deps, client)  # background tasks (app.py)
         log.info("connected to Slack in Socket Mode%s", " (MSX sandbox)" if sandbox else "")
         try:
             await stop.wait()
         finally:
             log.info("shutting down")
             owner_task.cancel()
-            outbox_task.cancel()
+            for task in background:
+                task.cancel()
             await handler.close_async()

@@ -92,3 +92,5 @@ def register(app: AsyncApp, flow: TaskFlow) -> None:
             await flow.notifier.failed(person.slack_id, draft.subject)
             return
         await flow.notifier.tell(task)
+        if task.state == "created":
+            flow.deps.outbox.kick()  # MSX answers again: what is still queued can go now
