@@ -221,6 +221,12 @@ async def test_the_global_shortcut_opens_the_form(tmp_path: Path) -> None:
         view = await opened_view(bot, OWNER, before)
         assert view["callback_id"] == tm.TASK_MODAL
         assert input_block(view, tm.BLOCK_SUBJECT) is not None
+        assert "initial_option" not in element(view, tm.BLOCK_ACCOUNT)  # several to pick from
+
+        # `/msx log <account>` naming nothing: the form still opens, and says so.
+        view = await open_with_command(bot, "qqqq zzzz")
+        assert "No single account matches “qqqq zzzz”" in texts({"blocks": view["blocks"]})
+        assert "initial_option" not in element(view, tm.BLOCK_ACCOUNT)
         bot.slack.assert_no_problems()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -30,12 +31,31 @@ log = logging.getLogger(__name__)
 PERMALINK_WAIT_S = 1.0
 
 
+_MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+
+
+def _plain(match: re.Match[str]) -> str:
+    target, label = match.group(1), match.group(2)
+    if target.startswith(("@", "#")):
+        return f"{target[0]}{label or target[1:]}"  # <@U123> -> @U123, <#C1|sales> -> #sales
+    if target.startswith("!"):
+        return f"@{label or target[1:]}"  # <!here> -> @here
+    return label or target  # <https://x|Contoso> -> Contoso
+
+
+def plain_text(mrkdwn: str) -> str:
+    """A message's text as a person reads it: links, mentions and entities undone."""
+    text = _MARKUP.sub(_plain, mrkdwn or "")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def form_from_message(text: str, permalink: str | None) -> TaskForm:
     """Subject: the message's first line; description: the message, then its link."""
-    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    text = plain_text(text)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     subject = lines[0][:SUBJECT_MAX] if lines else ""
     link = f"\n\nFrom Slack: {permalink}" if permalink else ""
-    body = (text or "").strip()[: DESCRIPTION_MAX - len(link)]
+    body = text.strip()[: DESCRIPTION_MAX - len(link)]
     return TaskForm(subject=subject, description=(body + link).strip())
 
 
