@@ -27,6 +27,7 @@ from bot.slack.blocks.task_notices import (
     task_result_text,
     tasks_summary_blocks,
 )
+from bot.slack.blocks.text import escape_within
 from bot.slack.deps import BotDeps
 from bot.slack.refreshing import ProgressMessage
 from bot.slack.replies import Reply, error_reply
@@ -96,7 +97,10 @@ class TaskFlow:
             if match.account is not None:
                 form = replace(form, account_id=match.account.id)
             elif not notice:
-                notice = f"No single account matches “{account_query[:80]}”: choose one below."
+                notice = (
+                    f"No single account matches “{escape_within(account_query, 80)}”: "
+                    "choose one below."
+                )
         if form.account_id is None and len(accounts) == 1:
             form = replace(form, account_id=accounts[0].id)
         if form.account_id is not None and book.snapshot.account(form.account_id) is None:

@@ -13,7 +13,6 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 
-from bot.slack import blocks as bk
 from bot.slack.blocks.ids import (
     LOG_TASK_PATTERN,
     REOPEN_TASK_PATTERN,
@@ -22,6 +21,7 @@ from bot.slack.blocks.ids import (
     TaskRef,
 )
 from bot.slack.blocks.task_modal import DESCRIPTION_MAX, SUBJECT_MAX, TaskForm
+from bot.slack.blocks.text import escape_within
 from bot.slack.task_flow import TaskFlow
 
 log = logging.getLogger(__name__)
@@ -140,5 +140,5 @@ def register(app: AsyncApp, flow: TaskFlow) -> None:
             description=d.description,
             completed=d.completed,
         )
-        reason = bk.escape(task.reason or "no reason given")[:500]
+        reason = escape_within(task.reason or "no reason given", 500)
         await flow.open(person, body["trigger_id"], form, notice=f":x: MSX said: {reason}")
