@@ -196,19 +196,29 @@ class TaskNotifier:
 
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
+        # One DM at a time: Slack allows about one message a second in a channel, and the
+        # outbox may finish many tasks at once; queued here, each waits its turn (and the
+        # client's 429 handler its Retry-After) instead of racing the others into a 429.
+        # (The submit listeners and the outbox worker each have one notifier.)
+        self._sending = asyncio.Lock()
 
     async def tell(self, task: LoggedTask, *, from_queue: bool = False) -> None:
         if not task.slack_user_id:
             return  # logged from the terminal: nobody to tell in Slack
         try:
-            # Posting to a user id lands in the bot's DM with them (chat:write).
-            await self._client.chat_postMessage(
-                channel=task.slack_user_id,
-                text=task_result_text(task, from_queue=from_queue),
-                blocks=task_result_blocks(task, from_queue=from_queue),
-            )
+            async with self._sending:
+                await self._post(task, from_queue)
         except SlackApiError as exc:
             log.warning("could not DM about task %s: %s", task.task_id, exc.response.get("error"))
+
+    async def _post(self, task: LoggedTask, from_queue: bool) -> None:
+        assert task.slack_user_id is not None
+        # Posting to a user id lands in the bot's DM with them (chat:write).
+        await self._client.chat_postMessage(
+            channel=task.slack_user_id,
+            text=task_result_text(task, from_queue=from_queue),
+            blocks=task_result_blocks(task, from_queue=from_queue),
+        )
 
     async def failed(self, slack_id: str, subject: str) -> None:
         text = "Something went wrong logging your task; the bot's log says what."

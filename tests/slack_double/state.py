@@ -84,6 +84,7 @@ class Call:
     params: dict[str, Any]
     response: dict[str, Any] = field(default_factory=dict)
     status: int = 200
+    at: float = field(default_factory=time.monotonic)  # when it arrived (for benchmarks)
 
     def __iter__(self) -> Iterator[Any]:
         return iter((self.method, self.params))
