@@ -276,3 +276,9 @@ def test_task_ref_round_trips_and_refuses_forgeries() -> None:
         except ValueError:
             continue
         raise AssertionError(f"accepted {bad}")
+
+
+def test_no_accounts_no_form() -> None:
+    view = tm.task_modal(tm.TaskForm(), accounts=[], milestones=[], categories=CATEGORIES)
+    assert validate_view(view, expect="modal") is None
+    assert "submit" not in view and "no accounts" in all_text(view["blocks"])

@@ -14,6 +14,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from slack_sdk.models.blocks import (
+    CheckboxesElement,
+    ContextBlock,
+    DatePickerElement,
+    ExternalDataSelectElement,
+    InputBlock,
+    InputInteractiveElement,
+    MarkdownTextObject,
+    NumberInputElement,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
 from bot.domain import Account, HokCategory, Milestone, TaskPriority, fold
 from bot.slack.blocks.milestones import canonical_status, ordered
 from bot.slack.blocks.notices import refusal_blocks
@@ -97,67 +114,63 @@ def field_block_ids(account_id: str | None) -> dict[str, str]:
     }
 
 
-# ----- small element builders
+# ----- small element builders (slack_sdk's models: they check Slack's limits as they build)
 
 
-def _plain(text: str, limit: int = OPTION_TEXT_MAX) -> dict[str, Any]:
-    return {"type": "plain_text", "text": truncate(text, limit) or " ", "emoji": True}
+def _plain(text: str, limit: int = OPTION_TEXT_MAX) -> PlainTextObject:
+    return PlainTextObject(text=truncate(text, limit) or "?", emoji=True)
 
 
 def _option(text: str, value: str) -> dict[str, Any]:
-    return {"text": _plain(text), "value": value}
+    return Option(text=_plain(text), value=value).to_dict()
+
+
+def _as_option(option: dict[str, Any]) -> Option:
+    return Option(text=_plain(option["text"]["text"]), value=option["value"])
 
 
 def _input(
     block_id: str,
     label: str,
-    element: dict[str, Any],
+    element: InputInteractiveElement,
     *,
     optional: bool = False,
     hint: str | None = None,
     dispatch: bool = False,
 ) -> dict[str, Any]:
-    element = {**element, "action_id": action_of(block_id)}
-    block: dict[str, Any] = {
-        "type": "input",
-        "block_id": block_id,
-        "label": _plain(label, 2000),
-        "element": element,
-        "optional": optional,
-    }
-    if hint:
-        block["hint"] = _plain(hint, 2000)
-    if dispatch:
-        block["dispatch_action"] = True
-    return block
+    element.action_id = action_of(block_id)
+    return InputBlock(
+        block_id=block_id,
+        label=_plain(label, 2000),
+        element=element,
+        optional=optional,
+        hint=_plain(hint, 2000) if hint else None,
+        dispatch_action=True if dispatch else None,
+    ).to_dict()
 
 
 def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, 3000)}]}
+    return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, 3000))]).to_dict()
 
 
-def _select(options: list[dict[str, Any]], initial: str | None, placeholder: str) -> dict[str, Any]:
-    element: dict[str, Any] = {
-        "type": "static_select",
-        "placeholder": _plain(placeholder, 150),
-        "options": options,
-    }
+def _select(
+    options: list[dict[str, Any]], initial: str | None, placeholder: str
+) -> StaticSelectElement:
     chosen = next((o for o in options if o["value"] == initial), None)
-    if chosen is not None:
-        element["initial_option"] = chosen
-    return element
+    return StaticSelectElement(
+        placeholder=_plain(placeholder, 150),
+        options=[_as_option(o) for o in options],
+        initial_option=_as_option(chosen) if chosen else None,
+    )
 
 
-def _external(initial: dict[str, Any] | None, placeholder: str) -> dict[str, Any]:
-    element: dict[str, Any] = {
-        "type": "external_select",
-        "placeholder": _plain(placeholder, 150),
+def _external(initial: dict[str, Any] | None, placeholder: str) -> ExternalDataSelectElement:
+    return ExternalDataSelectElement(
+        placeholder=_plain(placeholder, 150),
+        initial_option=_as_option(initial) if initial else None,
         # 0: the list shows as soon as it opens, the first 100 by relevance; typing narrows it.
-        "min_query_length": 0,
-    }
-    if initial is not None:
-        element["initial_option"] = initial
-    return element
+        min_query_length=0,
+    )
 
 
 # ----- options (also what the options handler answers with)
@@ -237,6 +250,7 @@ class ModalMeta:
 
 def _account_block(form: TaskForm, accounts: Sequence[Account]) -> dict[str, Any]:
     chosen = next((a for a in accounts if a.id == form.account_id), None)
+    element: InputInteractiveElement
     if len(accounts) <= STATIC_OPTIONS_MAX:
         element = _select(
             [account_option(a) for a in accounts], form.account_id, "Choose an account"
@@ -257,6 +271,7 @@ def _milestone_blocks(
         name = escape_within(account.name, 200)
         return [_context(f"No milestones on record for *{name}*: `/msx refresh` if that is new.")]
     block_id = milestone_block_id(account.id)
+    element: InputInteractiveElement
     if len(milestones) <= STATIC_OPTIONS_MAX:
         options = [milestone_option(m) for m in ordered(milestones)]
         element = _select(options, form.milestone_id, "Choose a milestone")
@@ -276,6 +291,11 @@ def task_modal(
     notice: str | None = None,
 ) -> dict[str, Any]:
     """The modal, filled in from `form`; `milestones` are the chosen account's."""
+    if not accounts:
+        return info_modal(
+            "Your snapshot has no accounts to log a task against: `/msx refresh` if that "
+            "is new, or ask who manages your MSX account teams."
+        )
     blocks: list[dict[str, Any]] = []
     if notice:
         blocks.append({**_context(notice), "block_id": BLOCK_NOTICE})
@@ -291,62 +311,53 @@ def task_modal(
             hint="(HoK) marks the hands-on-keyboard categories.",
         )
     )
-    subject: dict[str, Any] = {"type": "plain_text_input", "max_length": SUBJECT_MAX}
-    if form.subject:
-        subject["initial_value"] = truncate(form.subject, SUBJECT_MAX)
-    blocks.append(_input(BLOCK_SUBJECT, "Subject", subject))
-    minutes: dict[str, Any] = {
-        "type": "number_input",
-        "is_decimal_allowed": False,
-        "min_value": str(MINUTES_MIN),
-        "max_value": str(MINUTES_MAX),
-    }
-    if form.minutes:
-        minutes["initial_value"] = form.minutes
-    blocks.append(_input(BLOCK_MINUTES, "Duration (minutes)", minutes))
-    date: dict[str, Any] = {"type": "datepicker"}
-    if form.date is not None:
-        date["initial_date"] = form.date.isoformat()
-    blocks.append(_input(BLOCK_DATE, "Date", date))
-    blocks.append(
-        _input(
-            BLOCK_PRIORITY,
-            "Priority",
-            _select(PRIORITY_OPTIONS, str(form.priority.value), "Priority"),
-        )
+    subject = PlainTextInputElement(
+        max_length=SUBJECT_MAX,
+        initial_value=truncate(form.subject, SUBJECT_MAX) if form.subject else None,
     )
-    description: dict[str, Any] = {
-        "type": "plain_text_input",
-        "multiline": True,
-        "max_length": DESCRIPTION_MAX,
-    }
-    if form.description:
-        description["initial_value"] = truncate(form.description, DESCRIPTION_MAX)
+    blocks.append(_input(BLOCK_SUBJECT, "Subject", subject))
+    minutes = NumberInputElement(
+        is_decimal_allowed=False,
+        min_value=str(MINUTES_MIN),
+        max_value=str(MINUTES_MAX),
+        initial_value=form.minutes or None,
+    )
+    blocks.append(_input(BLOCK_MINUTES, "Duration (minutes)", minutes))
+    date = DatePickerElement(initial_date=form.date.isoformat() if form.date else None)
+    blocks.append(_input(BLOCK_DATE, "Date", date))
+    priority = _select(PRIORITY_OPTIONS, str(form.priority.value), "Priority")
+    blocks.append(_input(BLOCK_PRIORITY, "Priority", priority))
+    description = PlainTextInputElement(
+        multiline=True,
+        max_length=DESCRIPTION_MAX,
+        initial_value=truncate(form.description, DESCRIPTION_MAX) if form.description else None,
+    )
     blocks.append(_input(BLOCK_DESCRIPTION, "Description", description, optional=True))
-    completed: dict[str, Any] = {"type": "checkboxes", "options": [COMPLETED_OPTION]}
-    if form.completed:
-        completed["initial_options"] = [COMPLETED_OPTION]
+    done = _as_option(COMPLETED_OPTION)
+    completed = CheckboxesElement(
+        options=[done], initial_options=[done] if form.completed else None
+    )
     blocks.append(_input(BLOCK_COMPLETED, "Completed", completed, optional=True))
-    return {
-        "type": "modal",
-        "callback_id": TASK_MODAL,
-        "title": _plain(TITLE, 24),
-        "submit": _plain("Log task", 24),
-        "close": _plain("Cancel", 24),
-        "private_metadata": ModalMeta(account_id=form.account_id).encode(),
-        "blocks": blocks,
-    }
+    return View(
+        type="modal",
+        callback_id=TASK_MODAL,
+        title=_plain(TITLE, 24),
+        submit=_plain("Log task", 24),
+        close=_plain("Cancel", 24),
+        private_metadata=ModalMeta(account_id=form.account_id).encode(),
+        blocks=blocks,
+    ).to_dict()
 
 
 def info_modal(text: str, *, title: str = TITLE) -> dict[str, Any]:
     """A modal with one message and no inputs: "loading", or why it cannot be used."""
-    return {
-        "type": "modal",
-        "callback_id": TASK_MODAL,
-        "title": _plain(title, 24),
-        "close": _plain("Close", 24),
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, 3000)}}],
-    }
+    return View(
+        type="modal",
+        callback_id=TASK_MODAL,
+        title=_plain(title, 24),
+        close=_plain("Close", 24),
+        blocks=[SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000)))],
+    ).to_dict()
 
 
 def refusal_modal(owner_name: str | None) -> dict[str, Any]:
