@@ -417,3 +417,57 @@ async def test_names_come_from_the_snapshot_when_not_given(w: World) -> None:
         "k2", w.draft(), owner_user_id=w.me, milestone_name="M", account_name="A"
     )
     assert (given.milestone_name, given.account_name) == ("M", "A")
+
+
+async def test_a_refused_connection_sent_nothing_so_the_retry_posts_straight_away(
+    w: World,
+) -> None:
+    w.network.refusing = True
+    await w.logger.submit("k1", w.draft(), owner_user_id=w.me)
+    w.network.refusing = False
+    w.clock.advance(30)
+    (done,) = await w.outbox.drain_once()
+    assert done.state == "created"
+    assert [m for m, _ in w.requests()] == ["POST", "PATCH"]  # no GET: nothing to settle
+
+
+async def test_a_500_on_create_is_queued_never_rejected(w: World) -> None:
+    w.network.fail = {"POST": 500}
+    queued = await w.logger.submit("k1", w.draft(), owner_user_id=w.me)
+    assert queued.state == "queued" and in_msx(w) == []
+    w.clock.advance(30)
+    (done,) = await w.outbox.drain_once()
+    assert done.state == "created" and len(in_msx(w)) == 1
+
+
+async def test_a_500_on_completion_is_queued_and_retried(w: World) -> None:
+    w.network.fail = {"PATCH": 500}
+    queued = await w.logger.submit("k1", w.draft(), owner_user_id=w.me)
+    assert queued.state == "queued"
+    assert [m for m, _ in w.requests()] == ["POST"]  # the failed PATCH never reached MSX
+    w.clock.advance(30)
+    (done,) = await w.outbox.drain_once()
+    assert done.state == "created" and in_msx(w)[0]["statecode"] == 1
+    assert [m for m, _ in w.requests()] == ["POST", "PATCH"]
+
+
+async def test_a_task_queued_while_the_worker_naps_wakes_it(w: World) -> None:
+    naps: list[float] = []
+
+    async def nap(seconds: float) -> None:
+        naps.append(seconds)
+        await asyncio.get_running_loop().create_future()  # until the nap is cut short
+
+    w.outbox._sleep = nap
+    worker = asyncio.create_task(w.outbox.run(w.notify))
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert naps == [300]  # nothing queued: the longest nap
+    w.network.refusing = True
+    await w.logger.submit("k1", w.draft(), owner_user_id=w.me)
+    for _ in range(10):
+        await asyncio.sleep(0)
+    worker.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await worker
+    assert naps == [300, 30]  # woken, it naps until the queued task is due
