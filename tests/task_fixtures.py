@@ -51,10 +51,15 @@ class Network:
         self.inner = sandbox.transport()
         self.refusing = False
         self.lose: list[str] = []  # methods whose next answer is lost, in order
+        self.fail: dict[str, int] = {}  # method -> status its next request gets, unsent to MSX
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
         if self.refusing:
             raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+        if request.method in self.fail:
+            status = self.fail.pop(request.method)
+            error = {"error": {"code": "0x80040216", "message": "An unexpected error occurred."}}
+            return httpx.Response(status, json=error)
         response = await self.inner.handle_async_request(request)
         if self.lose and self.lose[0] == request.method:
             self.lose.pop(0)

@@ -13,7 +13,7 @@ from bot.domain import TaskPriority
 from bot.msx.errors import AzureCliNotSignedIn
 from bot.msx.tasks import MsxTasks
 from bot.store.tasks import PENDING, TaskStore, new_row
-from bot.workflows.log_task import QUEUED_NOTE, tasks_since
+from bot.workflows.log_task import QUEUED_NOTE, InvalidTask, tasks_since
 
 REGARDING = "regardingobjectid_msp_engagementmilestone@odata.bind"
 
@@ -330,3 +330,144 @@ async def test_the_worker_runs_until_cancelled_and_tells_the_person(w: World) ->
     assert [t.state for t in w.told] == ["created"]
     assert naps[0] == 30
     assert len(in_msx(w)) == 1
+
+
+async def test_an_open_task_whose_answer_was_lost_is_not_closed(w: World) -> None:
+    w.network.lose = ["POST"]
+    done = await w.logger.submit("k1", w.draft(completed=False), owner_user_id=w.me)
+    assert done.state == "created"
+    assert [m for m, _ in w.requests()] == ["POST", "GET"]
+    assert in_msx(w)[0]["statecode"] == 0
+
+
+async def test_a_completed_task_found_closed_is_not_patched_again(w: World) -> None:
+    w.network.lose = ["PATCH"]
+    w.sandbox.faults.fail_after(2)  # POST and PATCH land; then the VPN drops
+    queued = await w.logger.submit("k1", w.draft(), owner_user_id=w.me)
+    assert queued.state == "queued" and in_msx(w)[0]["statecode"] == 1
+    w.sandbox.faults.clear()
+    w.sandbox.stats.reset()
+    w.clock.advance(30)
+    w.sandbox.dataset.tables["tasks"][0]["statecode"] = 1
+    (done,) = await w.outbox.drain_once()
+    assert done.state == "created"
+    assert [m for m, _ in w.requests()] == ["PATCH"]  # completing again is harmless
+
+
+async def test_backoff_doubles_up_to_fifteen_minutes(w: World) -> None:
+    w.network.refusing = True
+    await w.logger.submit("k1", w.draft(), owner_user_id=w.me)
+    gaps = []
+    for _ in range(7):
+        row = TaskStore(w.store).get("k1")
+        assert row is not None and row.next_attempt_at is not None
+        gaps.append((row.next_attempt_at - w.clock()).total_seconds())
+        assert w.outbox.next_wait() == min(gaps[-1], 300)  # the worker naps at most 5 min
+        w.clock.now = row.next_attempt_at
+        assert await w.outbox.drain_once() == []
+    assert gaps == [30, 60, 120, 240, 480, 900, 900]
+    assert TaskStore(w.store).get("k1").attempts == 8  # type: ignore[union-attr]
+
+
+async def test_with_nothing_queued_the_worker_naps_its_longest(w: World) -> None:
+    assert w.outbox.next_wait() == 300
+    assert w.outbox.pending() == []
+
+
+async def test_a_failing_notification_does_not_stop_the_outbox(w: World) -> None:
+    w.network.refusing = True
+    await w.logger.submit("a", w.draft(), owner_user_id=w.me)
+    await w.logger.submit("b", w.draft(), owner_user_id=w.me)
+    w.network.refusing = False
+    w.clock.advance(30)
+
+    async def broken(task: object) -> None:
+        raise RuntimeError("Slack is down")
+
+    done = await w.outbox.drain_once(broken)
+    assert [t.state for t in done] == ["created", "created"]
+    assert len(in_msx(w)) == 2
+
+
+async def test_ids_that_are_not_guids_are_refused_before_anything_is_stored(w: World) -> None:
+    with pytest.raises(InvalidTask) as caught:
+        await w.logger.submit("k1", w.draft(milestone_id="m-1"), owner_user_id="me")
+    assert set(caught.value.errors) == {"milestone", "owner"}
+    assert TaskStore(w.store).get("k1") is None and w.requests() == []
+
+
+async def test_names_come_from_the_snapshot_when_not_given(w: World) -> None:
+    from bot.domain import Account, DiscoveryPath, Identity, Milestone, Snapshot
+
+    milestone, account = w.milestone()
+    w.store.save(
+        Snapshot(
+            user=Identity(user_id=w.me, name="Avery"),
+            taken_at=w.clock(),
+            discovery=DiscoveryPath.ACCOUNT_TEAMS,
+            accounts=(Account(id=account, name="Contoso"),),
+            milestones=(
+                Milestone(id=milestone, account_id=account, name="AKS PoC", url="https://x"),
+            ),
+        )
+    )
+    done = await w.logger.submit("k1", w.draft(), owner_user_id=w.me)
+    assert (done.milestone_name, done.account_name) == ("AKS PoC", "Contoso")
+    given = await w.logger.submit(
+        "k2", w.draft(), owner_user_id=w.me, milestone_name="M", account_name="A"
+    )
+    assert (given.milestone_name, given.account_name) == ("M", "A")
+
+
+async def test_a_refused_connection_sent_nothing_so_the_retry_posts_straight_away(
+    w: World,
+) -> None:
+    w.network.refusing = True
+    await w.logger.submit("k1", w.draft(), owner_user_id=w.me)
+    w.network.refusing = False
+    w.clock.advance(30)
+    (done,) = await w.outbox.drain_once()
+    assert done.state == "created"
+    assert [m for m, _ in w.requests()] == ["POST", "PATCH"]  # no GET: nothing to settle
+
+
+async def test_a_500_on_create_is_queued_never_rejected(w: World) -> None:
+    w.network.fail = {"POST": 500}
+    queued = await w.logger.submit("k1", w.draft(), owner_user_id=w.me)
+    assert queued.state == "queued" and in_msx(w) == []
+    w.clock.advance(30)
+    (done,) = await w.outbox.drain_once()
+    assert done.state == "created" and len(in_msx(w)) == 1
+
+
+async def test_a_500_on_completion_is_queued_and_retried(w: World) -> None:
+    w.network.fail = {"PATCH": 500}
+    queued = await w.logger.submit("k1", w.draft(), owner_user_id=w.me)
+    assert queued.state == "queued"
+    assert [m for m, _ in w.requests()] == ["POST"]  # the failed PATCH never reached MSX
+    w.clock.advance(30)
+    (done,) = await w.outbox.drain_once()
+    assert done.state == "created" and in_msx(w)[0]["statecode"] == 1
+    assert [m for m, _ in w.requests()] == ["POST", "PATCH"]
+
+
+async def test_a_task_queued_while_the_worker_naps_wakes_it(w: World) -> None:
+    naps: list[float] = []
+
+    async def nap(seconds: float) -> None:
+        naps.append(seconds)
+        await asyncio.get_running_loop().create_future()  # until the nap is cut short
+
+    w.outbox._sleep = nap
+    worker = asyncio.create_task(w.outbox.run(w.notify))
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert naps == [300]  # nothing queued: the longest nap
+    w.network.refusing = True
+    await w.logger.submit("k1", w.draft(), owner_user_id=w.me)
+    for _ in range(10):
+        await asyncio.sleep(0)
+    worker.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await worker
+    assert naps == [300, 30]  # woken, it naps until the queued task is due

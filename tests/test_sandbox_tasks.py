@@ -70,8 +70,8 @@ async def test_an_id_that_is_not_a_guid_is_refused(c: httpx.AsyncClient, sb: San
 
 async def test_a_task_is_created_open_never_closed(c: httpx.AsyncClient, sb: SandboxMsx) -> None:
     r = await c.post("tasks", json=body(sb, activityid=ID, statecode=1, statuscode=5))
-    status, _, message = error_of(r)
-    assert status == 400
+    status, code, message = error_of(r)
+    assert (status, code) == (400, "0x80048408")
     assert (
         message
         == f"5 is not a valid status code for state code TaskState.Open on task with Id {ID}."
@@ -152,7 +152,12 @@ async def test_patch_refuses_an_unknown_state_and_unknown_properties(
 ) -> None:
     await created(c, sb)
     r = await c.patch(f"tasks({ID})", json={"statecode": 3}, headers=MUST_EXIST)
-    assert error_of(r)[:2] == (400, "0x80044331")
+    assert error_of(r) == (
+        400,
+        "0x8004431a",
+        "A validation error occurred. The value 3 of 'statecode' on record of type 'task' "
+        "is outside the valid range. Accepted Values: 0,1,2",
+    )
     r = await c.patch(f"tasks({ID})", json={"StateCode": 1}, headers=MUST_EXIST)
     assert error_of(r)[:2] == (400, "0x80060888") and "Invalid property 'StateCode'" in r.text
     r = await c.patch(f"tasks({ID})", json={"activityid": ID}, headers=MUST_EXIST)

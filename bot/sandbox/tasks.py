@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from bot.sandbox.dataset import Dataset, annotate_lookup
@@ -46,6 +47,16 @@ BINDS = {
 _GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _BIND_VALUE = re.compile(r"(?:https?://[^/]+/api/data/v9\.2)?/?([A-Za-z_]+)\(([0-9a-fA-F-]{36})\)")
 PRIORITY = {0: "Low", 1: "Normal", 2: "High"}
+
+
+def _out_of_range(value: int, name: str, allowed: Iterable[int]) -> ODataError:
+    accepted = ",".join(str(v) for v in sorted(allowed))
+    return ODataError(
+        400,
+        CODE_OUT_OF_RANGE,
+        f"A validation error occurred. The value {value} of '{name}' on record of type 'task' "
+        f"is outside the valid range. Accepted Values: {accepted}",
+    )
 
 
 def _invalid(message: str) -> ODataError:
@@ -102,7 +113,8 @@ STATUS_LABEL = {
 }
 STATE_FIELDS = {"statecode", "statuscode", "actualend", "actualstart"}
 CODE_DUPLICATE = "0x80040237"
-CODE_BAD_STATUS = "0x80040203"  # sandbox's choice; the message is Dataverse's
+CODE_BAD_STATUS = "0x80048408"  # "State code is invalid or ... status code is invalid"
+CODE_OUT_OF_RANGE = "0x8004431a"  # a choice value outside its option set
 
 
 def _body(raw: bytes) -> dict[str, Any]:
@@ -143,8 +155,7 @@ def _state_pair(body: dict[str, Any], current: tuple[int, int], record_id: str) 
     state = _int(body, "statecode")
     status = _int(body, "statuscode")
     if state is not None and state not in STATUS_OF_STATE:
-        raise _invalid(f"The value {state} of 'statecode' on record of type 'task' is outside "
-                       "the valid range. Accepted Values: 0,1,2")  # fmt: skip
+        raise _out_of_range(state, "statecode", STATUS_OF_STATE)
     if state is None:
         state = current[0]
         status = current[1] if status is None else status
@@ -294,20 +305,14 @@ def update_task(
 def _category(body: dict[str, Any]) -> int | None:
     category = _int(body, "msp_taskcategory")
     if category is not None and category not in TASK_CATEGORY:
-        raise _invalid(
-            f"The value {category} of 'msp_taskcategory' on record of type 'task' is outside "
-            "the valid range."
-        )
+        raise _out_of_range(category, "msp_taskcategory", TASK_CATEGORY)
     return category
 
 
 def _priority(body: dict[str, Any]) -> int | None:
     priority = _int(body, "prioritycode")
     if priority is not None and priority not in PRIORITY:
-        raise _invalid(
-            f"The value {priority} of 'prioritycode' on record of type 'task' is outside the "
-            "valid range. Accepted Values: 0,1,2"
-        )
+        raise _out_of_range(priority, "prioritycode", PRIORITY)
     return priority
 
 

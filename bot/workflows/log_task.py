@@ -336,6 +336,17 @@ class Backoff:
         return min(self.cap, self.base * 2 ** max(attempts - 1, 0))
 
 
+def _check_ids(draft: TaskDraft, owner_user_id: str) -> None:
+    # Before anything is stored: a row MSX could never take would sit in the outbox.
+    errors = {}
+    if not _GUID.fullmatch(draft.milestone_id):
+        errors["milestone"] = f"“{draft.milestone_id}” is not a milestone id."
+    if not _GUID.fullmatch(owner_user_id):
+        errors["owner"] = f"“{owner_user_id}” is not an MSX user id."
+    if errors:
+        raise InvalidTask(errors)
+
+
 @dataclass
 class _Phase:
     name: str  # verify | create | complete | done
@@ -384,6 +395,7 @@ class TaskLogger:
         The same key again (a redelivery, a double click) returns the stored outcome and
         sends nothing. When MSX cannot be reached the task is queued for the outbox.
         """
+        _check_ids(draft, owner_user_id)
         async with self.lock(key):
             existing = self.tasks.get(key)
             if existing is not None:

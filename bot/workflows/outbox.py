@@ -103,6 +103,9 @@ class Outbox:
     async def run(self, notify: Notify) -> None:
         """Until cancelled: drain, then sleep until the next task is due or one is queued."""
         while True:
+            # Cleared before the pass: a task queued during it still wakes the nap.
+            self.logger.queued_event.clear()
+            self._wake.clear()
             try:
                 await self.drain_once(notify)
                 wait = self.next_wait()
@@ -112,12 +115,9 @@ class Outbox:
             await self._nap(wait)
 
     async def _nap(self, seconds: float) -> None:
-        queued = self.logger.queued_event
-        queued.clear()
-        self._wake.clear()
         waits = [
             asyncio.ensure_future(self._sleep(seconds)),
-            asyncio.ensure_future(queued.wait()),
+            asyncio.ensure_future(self.logger.queued_event.wait()),
             asyncio.ensure_future(self._wake.wait()),
         ]
         try:
