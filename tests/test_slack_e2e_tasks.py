@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot_harness import COLLEAGUE, OWNER, STRANGER, Harness, buttons, running_bot, texts
-from slack_double import Envelope, Message
+from slack_double import Envelope, Message, payloads
 
 from bot.sandbox import SandboxMsx
 from bot.slack.blocks import task_modal as tm
@@ -591,4 +591,44 @@ async def test_forged_or_stale_buttons_get_a_clear_answer_and_no_form(tmp_path: 
             view = await opened_view(bot, OWNER, before)
             assert says in texts({"blocks": view["blocks"]})
             assert input_block(view, tm.BLOCK_SUBJECT) is None
+        bot.slack.assert_no_problems()
+
+
+async def test_msx_log_redelivered_opens_one_form_and_an_expired_trigger_says_so(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path) as bot:
+        await snapshot(bot)
+        before = len(bot.slack.responses)
+        env = await bot.send(OWNER, "log")
+        await opened_view(bot, OWNER, 0)
+        again = await bot.slack.redeliver(env)
+        await bot.slack.wait_ack(again)
+        opens = await bot.slack.wait_for(
+            lambda: len(bot.slack.calls_to("views.open")) == 2 and bot.slack.calls_to("views.open")
+        )
+        assert [c.error for c in opens] == [None, "trigger_exchanged"]
+        await bot.command(OWNER, "help")
+        assert not any("did not open" in texts(body) for _, body in bot.slack.responses[before:])
+
+        # Slack took too long to hand the command over: the trigger died on the way.
+        trigger = bot.slack.new_trigger(OWNER)
+        bot.slack.clock.advance(3.5)
+        payload = payloads.slash_command(
+            user=bot.slack.users[OWNER],
+            command="/msx",
+            text="log",
+            channel_id="C1",
+            channel_name="general",
+            response_url=bot.slack.new_response_url(bot.slack.base_url, OWNER, "C1"),
+            trigger_id=trigger,
+        )
+        before = len(bot.slack.responses)
+        late = await bot.slack.send_envelope(
+            "slash_commands", payload, accepts_response_payload=True
+        )
+        await bot.slack.wait_ack(late)
+        reply = await bot.wait_reply(before, to=late)
+        assert "The form did not open: try `/msx log` again." in texts(reply)
+        assert bot.slack.calls_to("views.open")[-1].error == "expired_trigger_id"
         bot.slack.assert_no_problems()

@@ -161,7 +161,8 @@ class TaskFlow:
         account_query: str | None = None,
         notice: str | None = None,
     ) -> bool:
-        """Open the modal on `trigger_id`; False when Slack refused (the trigger expired)."""
+        """Open the modal on `trigger_id`; False when Slack refused (the trigger expired)
+        and the person should be told."""
         deps = self.deps
         form = form or tm.TaskForm()
         today, book = await asyncio.gather(
@@ -177,8 +178,10 @@ class TaskFlow:
         try:
             opened = await self.client.views_open(trigger_id=trigger_id, view=view)
         except SlackApiError as exc:
-            log.warning("views.open failed: %s", exc.response.get("error"))
-            return False
+            error = exc.response.get("error")
+            log.warning("views.open failed: %s", error)
+            # trigger_exchanged: a redelivery of what already opened the form on this trigger.
+            return error == "trigger_exchanged"
         if book is None:
             surface = ModalSurface(self.client, opened["view"])
             message = ProgressMessage(surface.show)
