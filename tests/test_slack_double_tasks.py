@@ -197,3 +197,15 @@ async def test_views_open_refuses_what_slack_refuses(
     late = slack.new_trigger("U1")
     slack.clock.advance(3.1)
     assert await error_of(FORM, late) == "expired_trigger_id"
+
+
+async def test_checkbox_initial_options_must_be_among_the_options(
+    slack: SlackDouble, web: AsyncWebClient
+) -> None:
+    stray = {"text": {"type": "plain_text", "text": "other"}, "value": "v9"}
+    view = _modal(
+        [_input("done", {"type": "checkboxes", "options": _options(1), "initial_options": [stray]})]
+    )
+    with pytest.raises(SlackApiError) as raised:
+        await web.views_open(trigger_id=slack.new_trigger("U1"), view=view)
+    assert raised.value.response["error"] == "invalid_blocks"
