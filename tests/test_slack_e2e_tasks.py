@@ -632,3 +632,27 @@ async def test_msx_log_redelivered_opens_one_form_and_an_expired_trigger_says_so
         assert "The form did not open: try `/msx log` again." in texts(reply)
         assert bot.slack.calls_to("views.open")[-1].error == "expired_trigger_id"
         bot.slack.assert_no_problems()
+
+
+async def test_a_queued_task_msx_then_refuses_is_reported_with_the_fix_button(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path) as bot:
+        await snapshot(bot)
+        _, name = account_with_milestones(bot)
+        view = await open_with_command(bot, name)
+        bot.sandbox.faults.off_vpn = True
+        await submit(bot, view, **form_inputs(view))
+        await wait_dms(bot, 1)
+
+        bot.sandbox.faults.off_vpn = False
+        bot.sandbox.faults.fail_entity(
+            "tasks", 1, status=400, code="0x80040203", message="The milestone is closed."
+        )
+        bot.deps.outbox.kick()
+        refused = (await wait_dms(bot, 2))[1]
+        shown = texts({"blocks": refused.blocks})
+        assert "MSX refused your queued task: The milestone is closed." in shown
+        assert any(k.startswith("reopen_task") for k in buttons({"blocks": refused.blocks}))
+        assert tasks_in_msx(bot) == [] and bot.deps.outbox.pending() == []
+        bot.slack.assert_no_problems()
