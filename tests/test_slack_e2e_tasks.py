@@ -656,3 +656,22 @@ async def test_a_queued_task_msx_then_refuses_is_reported_with_the_fix_button(
         assert any(k.startswith("reopen_task") for k in buttons({"blocks": refused.blocks}))
         assert tasks_in_msx(bot) == [] and bot.deps.outbox.pending() == []
         bot.slack.assert_no_problems()
+
+
+async def test_a_refresh_that_reaches_msx_sends_the_queued_tasks(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        await snapshot(bot)
+        _, name = account_with_milestones(bot)
+        view = await open_with_command(bot, name)
+        bot.sandbox.faults.off_vpn = True
+        await submit(bot, view, **form_inputs(view))
+        await wait_dms(bot, 1)
+        assert "VPN" in texts(await bot.command(OWNER, "refresh"))  # still away
+        assert tasks_in_msx(bot) == []
+
+        bot.sandbox.faults.off_vpn = False
+        assert "Refreshed" in texts(await bot.command(OWNER, "refresh"))
+        created = (await wait_dms(bot, 2))[1]
+        assert "Your queued task is now in MSX" in texts({"blocks": created.blocks})
+        assert len(tasks_in_msx(bot)) == 1
+        bot.slack.assert_no_problems()

@@ -44,7 +44,8 @@ def register(app: AsyncApp, deps: BotDeps, flow: TaskFlow) -> None:
             elif cmd.name == "tasks":
                 await message.finish(await flow.tasks_reply(person))
             elif cmd.name == "refresh":
-                await deps.refresher.refresh(person, message)
+                if await deps.refresher.refresh(person, message):
+                    deps.outbox.kick()  # MSX answers again: queued tasks can go now
             else:
                 book = await deps.book(person, message)
                 if book is None:
