@@ -8,6 +8,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.domain import DEFAULT_HOK_CODES
+
 DEFAULT_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 
 
@@ -34,6 +36,8 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
     msx_bot_allowed_users: Annotated[tuple[str, ...], NoDecode] = ()
+    # Task category codes that count as HoK ("861980004,606820007"); unset: the default set.
+    msx_bot_hok_codes: Annotated[frozenset[int], NoDecode] = DEFAULT_HOK_CODES
 
     @field_validator("msx_base_url")
     @classmethod
@@ -47,6 +51,16 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("msx_bot_hok_codes", mode="before")
+    @classmethod
+    def _split_codes(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        codes = [part.strip() for part in value.split(",") if part.strip()]
+        if not all(code.isdigit() for code in codes):
+            raise ValueError("MSX_BOT_HOK_CODES is a comma-separated list of category codes")
+        return frozenset(int(code) for code in codes)
 
     @property
     def msx_api_url(self) -> str:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from enum import StrEnum
+from collections.abc import Collection, Iterable
+from enum import IntEnum, StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -85,6 +87,18 @@ TASK_CATEGORIES: tuple[HokCategory, ...] = (
     HokCategory(code=861980014, label="Assessment", hok=False),
 )
 CATEGORY_BY_CODE: dict[int, HokCategory] = {c.code: c for c in TASK_CATEGORIES}
+# Which codes count as HoK: the guide's eight and the four newer ones the field notes report
+# as HoK. Data, not code: Settings.msx_bot_hok_codes overrides it.
+DEFAULT_HOK_CODES: frozenset[int] = frozenset(c.code for c in TASK_CATEGORIES if c.hok)
+
+
+def ordered_categories(
+    labels: Iterable[tuple[int, str]], hok_codes: Collection[int] = DEFAULT_HOK_CODES
+) -> list[HokCategory]:
+    """(code, label) pairs as categories to choose from: HoK ones first, each group by label."""
+    found = {code: label for code, label in labels}
+    cats = [HokCategory(code=c, label=label, hok=c in hok_codes) for c, label in found.items()]
+    return sorted(cats, key=lambda c: (not c.hok, c.label.casefold(), c.code))
 
 
 class MilestoneStatus(StrEnum):
@@ -180,15 +194,60 @@ class Milestone(_Model):
         return self.status in NEEDS_ATTENTION
 
 
-class TaskDraft(_Model):
-    """A task to log against a milestone (HoK or not: the category decides)."""
+class TaskPriority(IntEnum):
+    """A task's priority, as MSX codes it (`prioritycode`)."""
 
+    LOW = 0
+    NORMAL = 1
+    HIGH = 2
+
+    @property
+    def label(self) -> str:
+        return self.name.capitalize()
+
+
+class TaskDraft(_Model):
+    """A task to log against a milestone (HoK or not: the category decides).
+
+    Checked by `bot.workflows.log_task.validate` before it is built; the bounds here are
+    the last line of defence, not the messages a person sees.
+    """
+
+    account_id: str
     milestone_id: str
-    subject: str = Field(min_length=1, max_length=200)
     category_code: int
-    duration_minutes: int = Field(default=60, ge=0, le=1440)
-    description: str | None = Field(default=None, max_length=2000)
-    priority: int = Field(default=1, ge=0, le=2)
+    subject: str = Field(min_length=1, max_length=200)
+    minutes: int = Field(default=60, ge=1, le=1440)
+    date: dt.date
+    priority: TaskPriority = TaskPriority.NORMAL
+    description: str = Field(default="", max_length=2000)
+    # The work is done when it is logged after a call: MSX then marks the task completed.
+    completed: bool = True
+
+
+TaskState = Literal["created", "queued", "rejected"]
+
+
+class LoggedTask(_Model):
+    """A task the bot was asked to create, and what became of it.
+
+    "created": it is in MSX (`url` opens it); "queued": MSX could not be reached (or the
+    sign-in lapsed) and the outbox will create it; "rejected": MSX refused it and `reason`
+    says why, in MSX's words. `task_id` is chosen by the bot before the first request.
+    """
+
+    task_id: str
+    draft: TaskDraft
+    owner_user_id: str
+    slack_user_id: str | None = None
+    state: TaskState
+    reason: str | None = None
+    created_at: dt.datetime
+    url: str | None = None
+    hok: bool
+    category_label: str = ""
+    milestone_name: str | None = None
+    account_name: str | None = None
 
 
 class Snapshot(_Model):

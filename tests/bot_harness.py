@@ -20,6 +20,7 @@ from bot.sandbox import SandboxMsx
 from bot.slack.app import build_app
 from bot.slack.deps import BotDeps
 from bot.slack.runner import build_deps, slack_client
+from bot.slack.task_flow import start_outbox
 
 OWNER = "UOWNER"
 COLLEAGUE = "UCOLLEAGUE"
@@ -224,11 +225,13 @@ async def running_bot(
         )
         await handler.connect_async()
         await slack.wait_connected()
+        outbox = start_outbox(deps, client)  # the task outbox worker, as `msx-bot run` starts it
         try:
             yield Harness(slack, sandbox, runtime, deps, handler)
         finally:
             if learning is not None:
                 learning.cancel()
+            outbox.cancel()
             await handler.close_async()
             await runtime.aclose()
             if server:

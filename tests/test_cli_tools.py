@@ -75,6 +75,9 @@ def test_demo_runs_the_whole_job_on_the_sandbox() -> None:
     assert "My accounts (30)" in out
     assert "Team of " in out
     assert "Milestones of " in out
+    assert "✓ Created “Architecture design session with the customer”" in out
+    assert "Architecture Design Session (HoK), completed" in out
+    assert "Logged by the demo: 1.0 HoK hours, 1 task" in out
 
 
 def test_the_progress_bar_shows_a_throttling_wait() -> None:

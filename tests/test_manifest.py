@@ -176,6 +176,10 @@ NEEDED_BOT_SCOPES = {
 METHOD_SCOPES: dict[str, set[str]] = {
     "auth_test": set(),
     "apps_connections_open": set(),
+    # Slack's method reference: views.* and chat.getPermalink need no scope.
+    "views_open": set(),
+    "views_update": set(),
+    "chat_getPermalink": set(),
     "chat_postMessage": {"chat:write"},
     "users_info": {"users:read"},
     "users_lookupByEmail": {"users:read.email"},
@@ -207,9 +211,13 @@ class _Recorder:
     """Stands in for AsyncApp in `build_app`: records what the bot registers."""
 
     def __init__(self, **_: Any) -> None:
+        self.client = None
         self.commands: list[str] = []
         self.events: list[str] = []
         self.actions: list[Any] = []
+        self.shortcuts: list[Any] = []
+        self.views: list[Any] = []
+        self.options_: list[Any] = []
 
     def _record(self, into: list[Any], key: Any) -> Any:
         into.append(key)
@@ -223,6 +231,15 @@ class _Recorder:
 
     def action(self, constraint: Any) -> Any:
         return self._record(self.actions, constraint)
+
+    def shortcut(self, constraint: Any) -> Any:
+        return self._record(self.shortcuts, constraint)
+
+    def view(self, constraint: Any) -> Any:
+        return self._record(self.views, constraint)
+
+    def options(self, constraint: Any) -> Any:
+        return self._record(self.options_, constraint)
 
     def use(self, middleware: Any) -> None:
         pass
@@ -316,7 +333,9 @@ def test_usage_hint_names_every_subcommand(manifest: dict[str, Any]) -> None:
     from bot.slack.commands import SUBCOMMANDS
 
     (entry,) = manifest["features"]["slash_commands"]
-    hint = "accounts | team <account> | milestones <account> | refresh | help"
+    hint = (
+        "accounts | team <account> | milestones <account> | log [account] | tasks | refresh | help"
+    )
     assert entry["usage_hint"] == hint
     hinted = [part.split()[0] for part in entry["usage_hint"].split("|")]
     assert hinted == list(SUBCOMMANDS)
@@ -445,4 +464,38 @@ def test_subscribed_events_are_exactly_the_ones_listened_to(
 
 def test_buttons_need_interactivity(manifest: dict[str, Any], registered: _Recorder) -> None:
     assert registered.actions  # Refresh, pages, picking an account, Open in MSX
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+
+
+# --- shortcuts (issue 11) ----------------------------------------------------------------
+
+# schema: app-manifests.v1.features.shortcuts: at most 10, each with name 1-24,
+# callback_id 1-255, description 1-150, type global | message; all four required.
+SHORTCUTS_MAX = 10
+SHORTCUT_NAME_LEN = (1, 24)
+SHORTCUT_CALLBACK_LEN = (1, 255)
+SHORTCUT_DESCRIPTION_LEN = (1, 150)
+SHORTCUT_KEYS = {"name", "type", "callback_id", "description"}
+
+
+def test_shortcuts_within_schema(manifest: dict[str, Any]) -> None:
+    shortcuts = manifest["features"]["shortcuts"]
+    assert 1 <= len(shortcuts) <= SHORTCUTS_MAX
+    for entry in shortcuts:
+        assert set(entry) == SHORTCUT_KEYS
+        assert _within(entry["name"], SHORTCUT_NAME_LEN), entry["name"]
+        assert _within(entry["callback_id"], SHORTCUT_CALLBACK_LEN)
+        assert _within(entry["description"], SHORTCUT_DESCRIPTION_LEN), entry["description"]
+        assert entry["type"] in ("global", "message")
+    assert len({e["callback_id"] for e in shortcuts}) == len(shortcuts)
+
+
+def test_the_shortcuts_the_bot_listens_to_are_the_manifests(
+    manifest: dict[str, Any], registered: _Recorder
+) -> None:
+    declared = {e["callback_id"]: e["type"] for e in manifest["features"]["shortcuts"]}
+    assert declared == {"log_hok_task": "global", "log_hok_task_from_message": "message"}
+    assert sorted(registered.shortcuts) == sorted(declared)
+    # Shortcuts, the modal and its searchable selects all arrive as interactivity.
+    assert registered.views and registered.options_
     assert manifest["settings"]["interactivity"]["is_enabled"] is True

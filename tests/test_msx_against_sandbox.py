@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bot.domain import TaskDraft
 from bot.msx.client import MsxClient, MsxEvent, RetryPolicy
 from bot.msx.errors import MsxError, MsxUnreachable, OffVpn, Throttled, TokenRejected
 from bot.msx.gateway import MsxGateway
@@ -220,22 +219,6 @@ async def test_user_text_with_quotes_reaches_the_filter_as_one_literal(
     assert me.email is not None
     found = await gw.user_by_email(me.email.upper())
     assert found is not None and found.user_id == me.user_id
-
-
-async def test_a_task_is_created_once_and_its_id_returned(gw: MsxGateway, sb: SandboxMsx) -> None:
-    milestone = sb.dataset.milestones_of[sb.dataset.special["big_milestones"]][0]
-    draft = TaskDraft(milestone_id=milestone, subject="Design review", category_code=861980004)
-    task_id = await gw.create_task(draft, sb.dataset.me.user_id)
-    assert [t["activityid"] for t in sb.created_tasks] == [task_id]
-
-
-async def test_the_sandbox_rejects_a_task_msx_would_reject(gw: MsxGateway, sb: SandboxMsx) -> None:
-    milestone = sb.dataset.milestones_of[sb.dataset.special["big_milestones"]][0]
-    draft = TaskDraft(milestone_id=milestone, subject="x", category_code=123)
-    with pytest.raises(MsxError) as caught:
-        await gw.create_task(draft, sb.dataset.me.user_id)
-    assert caught.value.status == 400
-    assert sb.created_tasks == []
 
 
 @pytest.mark.parametrize("supported", [True, False])

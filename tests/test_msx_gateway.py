@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -23,7 +22,7 @@ from msx_fixtures import (
 from pydantic import SecretStr
 
 from bot.config import Settings
-from bot.domain import DiscoveryPath, Role, TaskDraft
+from bot.domain import DiscoveryPath, Role
 from bot.msx.discovery import access_team_accounts
 from bot.msx.gateway import MsxGateway
 from bot.msx.mapping import FORMATTED
@@ -367,33 +366,6 @@ async def test_milestones_follow_next_link(h: Harness, gw: MsxGateway) -> None:
 
 
 # -- tasks -------------------------------------------------------------------------------
-
-
-async def test_create_task(h: Harness, gw: MsxGateway) -> None:
-    task_id = gid(4242)
-    route = h.router.post(path=API_PATH + "tasks").respond(
-        204, headers={"OData-EntityId": f"{API}tasks({task_id})"}
-    )
-    draft = TaskDraft(
-        milestone_id=gid(7),
-        subject="Architecture review",
-        category_code=861980004,
-        duration_minutes=90,
-        description="Whiteboarded the landing zone",
-        priority=2,
-    )
-    assert await gw.create_task(draft, ME) == task_id
-    assert json.loads(route.calls.last.request.content) == {
-        "subject": "Architecture review",
-        "description": "Whiteboarded the landing zone",
-        "msp_taskcategory": 861980004,
-        "scheduleddurationminutes": 90,
-        "prioritycode": 2,
-        "regardingobjectid_msp_engagementmilestone@odata.bind": (
-            f"/msp_engagementmilestones({gid(7)})"
-        ),
-        "ownerid@odata.bind": f"/systemusers({ME})",
-    }
 
 
 # -- construction ------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from msx_fixtures import gid
 
-from bot.domain import Role, TaskDraft
+from bot.domain import Role
 from bot.msx import mapping
 from bot.msx.mapping import FORMATTED, Assignment
 
@@ -144,20 +144,3 @@ def test_access_team_account() -> None:
     fallback = {"_regardingobjectid_value": None, "name": f"{gid(2).upper()}+{template}"}
     assert mapping.access_team_account(fallback) == gid(2)
     assert mapping.access_team_account({"name": "Some team"}) is None
-
-
-def test_task_body() -> None:
-    draft = TaskDraft(milestone_id=gid(7), subject="ADS", category_code=861980004)
-    body = mapping.task_body(draft, gid(2))
-    assert body == {
-        "subject": "ADS",
-        "msp_taskcategory": 861980004,
-        "scheduleddurationminutes": 60,
-        "prioritycode": 1,
-        "regardingobjectid_msp_engagementmilestone@odata.bind": (
-            f"/msp_engagementmilestones({gid(7)})"
-        ),
-        "ownerid@odata.bind": f"/systemusers({gid(2)})",
-    }
-    with_text = mapping.task_body(draft.model_copy(update={"description": "notes"}), gid(2))
-    assert with_text["description"] == "notes"

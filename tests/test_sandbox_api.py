@@ -578,9 +578,9 @@ async def test_create_task_return_representation(
         ({"subject": None}, 400, "0x80044331", "subject"),
         ({"subject": "x" * 201}, 400, "0x80044331", "'200'"),
         ({"description": "d" * 2001}, 400, "0x80044331", "description"),
-        ({"msp_taskcategory": 123}, 400, "0x80044331", "msp_taskcategory"),
+        ({"msp_taskcategory": 123}, 400, "0x8004431a", "msp_taskcategory"),
         ({"msp_taskcategory": "861980004"}, 400, "0x80060888", "Edm.Int32"),
-        ({"prioritycode": 3}, 400, "0x80044331", "prioritycode"),
+        ({"prioritycode": 3}, 400, "0x8004431a", "prioritycode"),
         ({"scheduledstart": "tomorrow"}, 400, "0x80060888", "Edm.DateTimeOffset"),
         (
             {"RegardingObjectId_msp_engagementmilestone@odata.bind": "/msp_x(x)"},

@@ -126,7 +126,7 @@ def test_existing_file_with_loose_permissions_is_made_owner_only(tmp_path: Path)
 def test_new_database_is_stamped_and_in_wal_mode(tmp_path: Path) -> None:
     path = tmp_path / "msx-bot.db"
     SnapshotStore(path).close()
-    assert pragma(path, "user_version") == SCHEMA_VERSION == 1
+    assert pragma(path, "user_version") == SCHEMA_VERSION == 2
     assert pragma(path, "journal_mode") == "wal"
 
 
@@ -180,7 +180,7 @@ def test_newer_schema_is_refused_without_touching_the_file(tmp_path: Path) -> No
     with pytest.raises(StoreError) as refused:
         SnapshotStore(path)
     assert str(refused.value) == (
-        f"{path} was written by a newer msx-bot (schema 3; this one knows 1): "
+        f"{path} was written by a newer msx-bot (schema 3; this one knows 2): "
         "upgrade msx-bot, or move the file away to start afresh"
     )
     assert path.read_bytes() == before

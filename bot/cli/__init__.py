@@ -307,3 +307,9 @@ def _verbose_first(args: list[str]) -> list[str]:
 
 def main() -> None:
     app(args=_verbose_first(sys.argv[1:]), prog_name="msx-bot")
+
+
+# Task logging lives in its own module (bot/cli/tasks.py); its commands join this app.
+from bot.cli import tasks as _tasks  # noqa: E402
+
+_tasks.register(app)

@@ -16,8 +16,9 @@ from rich.panel import Panel
 from bot.cli import render
 from bot.cli.progress import refresh_progress
 from bot.cli.serving import env_hint
+from bot.cli.tasks import log_demo_task, show_demo_task
 from bot.config import Settings
-from bot.domain import Account, Snapshot
+from bot.domain import Account, LoggedTask, Snapshot
 from bot.runtime import Runtime
 from bot.workflows.book import Book, refresh_book
 
@@ -27,15 +28,16 @@ SANDBOX_URL = "http://127.0.0.1:8765"
 
 def run_demo(console: Console) -> None:
     with tempfile.TemporaryDirectory(prefix="msx-bot-demo-") as tmp:
-        book = asyncio.run(_import(Path(tmp) / "demo.db", console))
-    _show(book, console)
+        book, task = asyncio.run(_import(Path(tmp) / "demo.db", console))
+    _show(book, console, task)
 
 
-async def _import(db: Path, console: Console) -> Book:
+async def _import(db: Path, console: Console) -> tuple[Book, LoggedTask | None]:
     console.print(Panel.fit("MSX Bot demo: the embedded MSX sandbox (no Slack, no VPN)"))
     async with Runtime.sandboxed(Settings(), db=db) as runtime:
         with refresh_progress(console) as progress:
             book = await refresh_book(runtime.gateway, runtime.store, progress=progress)
+        task = await log_demo_task(runtime, book.snapshot)
     snap = book.snapshot
     elapsed = book.refresh.elapsed_s if book.refresh else 0.0
     console.print(
@@ -45,10 +47,10 @@ async def _import(db: Path, console: Console) -> Book:
         f"found through {snap.discovery.value.replace('_', ' ')}.",
         highlight=False,
     )
-    return book
+    return book, task
 
 
-def _show(book: Book, console: Console) -> None:
+def _show(book: Book, console: Console, task: LoggedTask | None = None) -> None:
     snap = book.snapshot
     wide = console.width >= render.WIDE
     rest = "the rest: see Next below"
@@ -76,6 +78,8 @@ def _show(book: Book, console: Console) -> None:
         )
     for gap in snap.gaps:
         console.print(f"[yellow]![/] {gap}", highlight=False)
+    if task is not None:
+        show_demo_task(console, task)
     console.print(
         Panel(
             "Go on, with the sandbox's own database (MSX_BOT_DB), never your real one:\n"
@@ -83,6 +87,8 @@ def _show(book: Book, console: Console) -> None:
             f"  {env_hint(SANDBOX_URL)}\n"
             "  msx-bot refresh && msx-bot accounts\n"
             "The Slack bot on the sandbox (needs Slack tokens): msx-bot run --sandbox\n"
+            "Log a task: msx-bot log-task --milestone ID --category Demo --subject ... "
+            "--minutes 60\n"
             "The real thing: az login, VPN, msx-bot doctor, msx-bot run",
             title="Next",
             title_align="left",

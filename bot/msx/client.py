@@ -229,10 +229,29 @@ class MsxClient:
             response.status_code, "", f"MSX created the {path} record but did not return its id"
         )
 
+    async def patch(
+        self,
+        path: str,
+        body: dict[str, Any],
+        *,
+        must_exist: bool = True,
+        listener: Listener | None = None,
+    ) -> None:
+        """Update a record. PATCH is an upsert in Dataverse: `must_exist` sends `If-Match: *`,
+        so a missing record answers 404 instead of being created."""
+        headers = {"If-Match": "*"} if must_exist else None
+        await self._send("PATCH", self.url(path), body=body, headers=headers, listener=listener)
+
     # -- the request loop --------------------------------------------------------------
 
     async def _send(
-        self, method: str, url: str, *, body: Any = None, listener: Listener | None = None
+        self,
+        method: str,
+        url: str,
+        *,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        listener: Listener | None = None,
     ) -> httpx.Response:
         if len(url) > MAX_GET_URL:
             raise ValueError(f"URL of {len(url)} characters is over Dataverse's limit")
@@ -245,7 +264,7 @@ class MsxClient:
             token = await self._tokens.token(force_refresh=force_refresh)
             force_refresh = False
             try:
-                response = await self._attempt(method, url, token, body)
+                response = await self._attempt(method, url, token, body, headers)
             except httpx.TransportError as exc:
                 reason = type(exc).__name__
                 # A POST whose answer was lost may have been applied: only re-send it when
@@ -290,14 +309,16 @@ class MsxClient:
                     continue
             raise MsxError.from_body(status, content)
 
-    async def _attempt(self, method: str, url: str, token: str, body: Any) -> httpx.Response:
+    async def _attempt(
+        self, method: str, url: str, token: str, body: Any, extra: dict[str, str] | None
+    ) -> httpx.Response:
         # The bound covers the request only, never a back-off sleep.
         async with self._slots:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             self.requests_sent += 1
             try:
-                headers = {**self._headers, "Authorization": f"Bearer {token}"}
+                headers = {**self._headers, **(extra or {}), "Authorization": f"Bearer {token}"}
                 content = None
                 if body is not None:
                     content = json.dumps(body).encode()

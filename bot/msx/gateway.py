@@ -12,7 +12,7 @@ from typing import Any, Protocol, TypeVar
 import httpx
 
 from bot.config import Settings
-from bot.domain import Account, Identity, Milestone, TaskDraft, Territory
+from bot.domain import Account, Identity, Milestone, Territory
 from bot.msx import discovery, mapping
 from bot.msx.auth import TokenProvider, token_provider_from_settings
 from bot.msx.client import Listener, MsxClient
@@ -236,14 +236,6 @@ class MsxGateway:
             log.warning("Milestone list may be truncated")
         found = (mapping.milestone(row, self.base_url) for p in parts for row in p.items)
         return Collection(_unique_by_id(m for m in found if m), truncated)
-
-    # -- writes ----------------------------------------------------------------------
-
-    async def create_task(self, draft: TaskDraft, owner_id: str) -> str:
-        """Log a task against a milestone; returns the new task's id."""
-        return await self.client.post(
-            "tasks", mapping.task_body(draft, owner_id), listener=self._listener
-        )
 
     # -- plumbing --------------------------------------------------------------------
 

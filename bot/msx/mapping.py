@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from bot.domain import Account, Identity, Milestone, Role, TaskDraft, TeamMember, Territory
+from bot.domain import Account, Identity, Milestone, Role, TeamMember, Territory
 from bot.msx.odata import guid, is_guid
 
 FORMATTED_TERM = "OData.Community.Display.V1.FormattedValue"
@@ -170,23 +170,6 @@ def milestone(row: dict[str, Any], base_url: str) -> Milestone | None:
         date=_date(row.get("msp_milestonedate")),
         url=milestone_url(base_url, milestone_id),
     )
-
-
-def task_body(draft: TaskDraft, owner_id: str) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "subject": draft.subject,
-        "msp_taskcategory": draft.category_code,
-        "scheduleddurationminutes": draft.duration_minutes,
-        "prioritycode": draft.priority,
-        # Navigation property names in binds are case-sensitive.
-        "regardingobjectid_msp_engagementmilestone@odata.bind": (
-            f"/msp_engagementmilestones({guid(draft.milestone_id)})"
-        ),
-        "ownerid@odata.bind": f"/systemusers({guid(owner_id)})",
-    }
-    if draft.description:
-        body["description"] = draft.description
-    return body
 
 
 def _float(value: object) -> float | None:

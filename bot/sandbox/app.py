@@ -52,7 +52,7 @@ from bot.sandbox.schema import (
     ODataError,
     bad_query,
 )
-from bot.sandbox.tasks import build_task
+from bot.sandbox.tasks import build_task, duplicate_key, update_task
 
 if TYPE_CHECKING:
     from bot.sandbox.server import SandboxServer
@@ -261,6 +261,8 @@ class SandboxMsx:
             rows = [r for t in team_ids if (r := self.dataset.record("teams", "teamid", t))]
             return self._collection(target, rows, base, path, raw_query, prefs, indexed=False)
         if key is not None:
+            if method == "PATCH" and "PATCH" in entity.methods:
+                return self._update(entity, key, h, body)
             self._require(method, "GET")
             return self._single(entity, key, base, raw_query, prefs)
         if method == "POST" and "POST" in entity.methods:
@@ -401,6 +403,9 @@ class SandboxMsx:
             )
         )
         row = build_task(self.dataset, body, self.signed_in_user_id, new_id)
+        new_id = row["activityid"]  # the client's, when it chose one
+        if self.dataset.record(entity.set_name, entity.key, new_id) is not None:
+            raise duplicate_key()
         self.dataset.insert(entity.set_name, row)
         self.created_tasks.append(row)
         entity_url = f"{base}{API_PREFIX}{entity.set_name}({new_id})"
@@ -417,3 +422,18 @@ class SandboxMsx:
         return SandboxResponse(
             204, {"OData-Version": "4.0", "OData-EntityId": entity_url, "Location": entity_url}
         )
+
+    def _update(self, entity: Entity, key: str, h: dict[str, str], body: bytes) -> SandboxResponse:
+        ctype = h.get("content-type", "")
+        if "application/json" not in ctype.lower():
+            raise ODataError(
+                415, CODE_QUERY, f"Content-Type '{ctype}' is not supported: send application/json."
+            )
+        must_exist = h.get("if-match", "").strip() == "*"
+        row, created = update_task(
+            self.dataset, key, body, self.signed_in_user_id, must_exist=must_exist
+        )
+        if created:
+            self.dataset.insert(entity.set_name, row)
+            self.created_tasks.append(row)
+        return SandboxResponse(204, {"OData-Version": "4.0"})

@@ -7,7 +7,6 @@ import re
 import uuid
 from typing import Any
 
-from bot.domain import TASK_CATEGORIES
 from bot.sandbox.schema import (
     CODE_NOT_FOUND,
     COMMITMENT,
@@ -16,8 +15,38 @@ from bot.sandbox.schema import (
     bad_query,
 )
 
+# task.msp_taskcategory as MSX labels it: the integration guide's table, then the newer
+# categories the field notes report in use (msx-field-notes.md, "Tasks").
+TASK_CATEGORY: dict[int, str] = {
+    861980004: "Architecture Design Session",
+    861980006: "Blocker Escalation",
+    861980008: "Briefing",
+    861980007: "Consumption Plan",
+    861980002: "Demo",
+    861980005: "PoC/Pilot",
+    606820005: "Technical Close/Win Plan",
+    861980001: "Workshop",
+    606820000: "ACE",
+    861980010: "Call Back Requested",
+    606820001: "Cross Segment",
+    606820002: "Cross Workload",
+    861980000: "Customer Engagement",
+    861980013: "External (Co-creation of Value)",
+    861980012: "Internal",
+    861980003: "Negotiate Pricing",
+    861980011: "New Partner Request",
+    606820003: "Post Sales",
+    861980009: "RFP/RFI",
+    606820004: "Tech Support",
+    606820009: "L300+ Demo",
+    606820006: "Rapid Prototyping",
+    606820008: "Solution Whiteboarding",
+    606820007: "Technical Workshop",
+    861980014: "Assessment",
+}
+
 OPTION_SETS: dict[tuple[str, str], dict[int, str]] = {
-    ("task", "msp_taskcategory"): {c.code: c.label for c in TASK_CATEGORIES},
+    ("task", "msp_taskcategory"): TASK_CATEGORY,
     ("task", "prioritycode"): {0: "Low", 1: "Normal", 2: "High"},
     ("msp_engagementmilestone", "msp_milestonestatus"): MILESTONE_STATUS,
     ("msp_engagementmilestone", "msp_commitmentrecommendation"): COMMITMENT,

@@ -155,6 +155,7 @@ ENTITIES: dict[str, Entity] = {
                 "prioritycode": INT,
                 "scheduledstart": DTO,
                 "scheduledend": DTO,
+                "actualend": DTO,
                 "statecode": INT,
                 "statuscode": INT,
                 "_regardingobjectid_value": G,
@@ -162,7 +163,7 @@ ENTITIES: dict[str, Entity] = {
                 "createdon": DTO,
             },
             primary_name="subject",
-            methods=frozenset({"GET", "POST"}),
+            methods=frozenset({"GET", "POST", "PATCH"}),
         ),
     )
 }

@@ -7,8 +7,14 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-SUBCOMMANDS = ("accounts", "team", "milestones", "refresh", "help")
-ALIASES = {"account": "accounts", "members": "team", "milestone": "milestones", "ms": "milestones"}
+SUBCOMMANDS = ("accounts", "team", "milestones", "log", "tasks", "refresh", "help")
+ALIASES = {
+    "account": "accounts",
+    "members": "team",
+    "milestone": "milestones",
+    "ms": "milestones",
+    "task": "tasks",
+}
 NEEDS_ACCOUNT = frozenset({"team", "milestones"})
 # Slack caps a slash command's text; we cap it again before it goes anywhere near a search.
 MAX_QUERY = 200

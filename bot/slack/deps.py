@@ -15,6 +15,8 @@ from bot.slack.access import Access, Person
 from bot.slack.directory import SlackDirectory
 from bot.slack.refreshing import ProgressMessage, Refresher
 from bot.workflows.book import Book, cached_book, identify_owner
+from bot.workflows.log_task import TaskLogger
+from bot.workflows.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,16 @@ class BotDeps:
     owner_problem: str | None = field(default=None, init=False)
     _owner_task: asyncio.Future[None] | None = field(default=None, init=False, repr=False)
     _owner_asked: float = field(default=float("-inf"), init=False, repr=False)
+    # HoK task logging: one logger (exactly once per key) and its outbox per process.
+    tasks: TaskLogger = field(init=False, repr=False)
+    outbox: Outbox = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        settings = self.runtime.settings
+        self.tasks = TaskLogger(
+            self.runtime.store, self.runtime.gateway, hok_codes=settings.msx_bot_hok_codes
+        )
+        self.outbox = Outbox(self.tasks)
 
     async def learn_owner(self) -> None:
         """Who owns the bot, from MSX; until it answers, the last snapshot's owner stands."""

@@ -34,7 +34,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Settings
 from bot.runtime import Runtime, sandbox_db
 from bot.slack.access import Access
-from bot.slack.app import build_app
+from bot.slack.app import build_app, start_background
 from bot.slack.deps import BotDeps
 from bot.slack.directory import SlackDirectory
 from bot.slack.refreshing import Refresher
@@ -167,6 +167,7 @@ async def _serve(settings: Settings, *, sandbox: bool, keep: asyncio.Task[Any] |
             web_client=app_client,
             logger=logging.getLogger("bot.slack.socket"),
         )
+        background: list[asyncio.Task[None]] = []
         try:
             auth = await _patiently("Slack", lambda: _call("SLACK_BOT_TOKEN", bot_client.auth_test))
             url = await _patiently(
@@ -179,6 +180,7 @@ async def _serve(settings: Settings, *, sandbox: bool, keep: asyncio.Task[Any] |
             # The client connects to the URL we were given rather than asking for one itself.
             handler.client.wss_uri = url["url"]
             await handler.connect_async()
+            background += start_background(deps, bot_client)  # background tasks (app.py)
             log.info(
                 "connected to Slack as @%s in %s over Socket Mode%s; Ctrl-C stops",
                 auth.get("user"),
@@ -189,6 +191,8 @@ async def _serve(settings: Settings, *, sandbox: bool, keep: asyncio.Task[Any] |
         finally:
             log.info("shutting down")
             owner_task.cancel()
+            for task in background:
+                task.cancel()
             await handler.close_async()
             await _cancel_the_rest(keep)  # listeners, refreshes: before MSX and the store close
 

@@ -2,7 +2,8 @@
 
 The version lives in SQLite's `PRAGMA user_version`, which is written inside the same
 transaction as the tables it describes. Version 0 is the layout from before the version
-was stamped: the same tables, but milestones had no `date` column.
+was stamped: the same tables, but milestones had no `date` column. Version 2 adds the
+task log (the outbox) and the task categories read from MSX's metadata.
 """
 
 from __future__ import annotations
@@ -19,21 +20,30 @@ from sqlmodel import SQLModel
 from bot.store.errors import StoreError
 from bot.store.tables import TABLES
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _AWAY = "move the file away to start afresh, or set MSX_BOT_DB to another file"
 
+_TASK_TABLES = ("task_log", "task_category")
 _CURRENT_TABLES = frozenset(t.name for t in TABLES)
+_V1_TABLES = _CURRENT_TABLES - set(_TASK_TABLES)
 # The tables each known version has; anything else in the file means it is not ours.
-TABLES_AT: dict[int, frozenset[str]] = {0: _CURRENT_TABLES, 1: _CURRENT_TABLES}
+TABLES_AT: dict[int, frozenset[str]] = {0: _V1_TABLES, 1: _V1_TABLES, 2: _CURRENT_TABLES}
 
 
 def _add_milestone_date(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE snapshot_milestone ADD COLUMN date DATE")
 
 
+def _add_task_tables(conn: Connection) -> None:
+    SQLModel.metadata.create_all(conn, tables=[t for t in TABLES if t.name in _TASK_TABLES])
+
+
 # MIGRATIONS[n] takes a database from version n to n + 1.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {0: _add_milestone_date}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    0: _add_milestone_date,
+    1: _add_task_tables,
+}
 
 
 @dataclass(frozen=True)

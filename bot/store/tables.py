@@ -1,4 +1,4 @@
-"""The SQLite tables, keyed by MSX user id. Version 1 of the schema (see schema.py).
+"""The SQLite tables, keyed by MSX user id. Version 2 of the schema (see schema.py).
 
 Every list of a snapshot keeps a `position` so that it loads back in the order it was saved.
 Datetimes go in and come out aware, in UTC: SQLModel's UTCDateTime stores them as UTC.
@@ -91,6 +91,56 @@ class StateRow(SQLModel, table=True):
     value: str
 
 
+class TaskRow(SQLModel, table=True):
+    """A task a person asked the bot to log: the outbox and the record of what became of it.
+
+    Written before the first request to MSX, with the task id the bot chose, so a retry
+    after a crash or a lost answer can only ever name the same task. Added in schema 2.
+    """
+
+    __tablename__ = "task_log"
+
+    key: str = Field(primary_key=True)  # the front end's idempotency key
+    task_id: str = Field(unique=True)
+    owner_user_id: str = Field(index=True)
+    slack_user_id: str | None = None
+    account_id: str
+    milestone_id: str
+    category_code: int
+    subject: str
+    minutes: int
+    date: dt.date
+    priority: int
+    description: str = ""
+    completed: bool = True
+    # pending (being sent now) | queued | created | rejected
+    state: str = Field(index=True)
+    # create | complete | done: what is left to do in MSX
+    step: str = "create"
+    # A create may have reached MSX (its answer was lost): ask MSX before sending it again.
+    maybe_sent: bool = False
+    reason: str | None = None
+    attempts: int = 0
+    next_attempt_at: dt.datetime | None = None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    hok: bool
+    category_label: str = ""
+    milestone_name: str | None = None
+    account_name: str | None = None
+    url: str | None = None
+
+
+class TaskCategoryRow(SQLModel, table=True):
+    """The task category option set as MSX's metadata last gave it. Added in schema 2."""
+
+    __tablename__ = "task_category"
+
+    code: int = Field(primary_key=True)
+    label: str
+    read_at: dt.datetime
+
+
 # Only these tables are the store's: other modules may add their own to SQLModel.metadata.
 TABLES: tuple[Table, ...] = tuple(
     SQLModel.metadata.tables[name]
@@ -101,5 +151,7 @@ TABLES: tuple[Table, ...] = tuple(
         "snapshot_milestone",
         "refresh_failure",
         "user_state",
+        "task_log",
+        "task_category",
     )
 )

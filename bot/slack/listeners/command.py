@@ -15,11 +15,12 @@ from bot.slack.commands import parse
 from bot.slack.deps import BotDeps
 from bot.slack.refreshing import ProgressMessage
 from bot.slack.replies import Reply, error_reply, render_query, render_view, sender
+from bot.slack.task_flow import TaskFlow
 
 log = logging.getLogger(__name__)
 
 
-def register(app: AsyncApp, deps: BotDeps) -> None:
+def register(app: AsyncApp, deps: BotDeps, flow: TaskFlow) -> None:
     @app.command("/msx")
     async def msx(
         ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
@@ -34,8 +35,17 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
             elif cmd.name == "unknown":
                 blocks = bk.help_blocks(suggestion=cmd.suggestion, unknown=cmd.typed)
                 await message.finish(Reply("Unknown command", blocks))
+            elif cmd.name == "log":
+                # The form opens on the command's trigger; a first use imports inside it.
+                if not await flow.open(person, command["trigger_id"], account_query=cmd.query):
+                    await message.finish(
+                        error_reply("The form did not open: try `/msx log` again.")
+                    )
+            elif cmd.name == "tasks":
+                await message.finish(await flow.tasks_reply(person))
             elif cmd.name == "refresh":
-                await deps.refresher.refresh(person, message)
+                if await deps.refresher.refresh(person, message):
+                    deps.outbox.kick()  # MSX answers again: queued tasks can go now
             else:
                 book = await deps.book(person, message)
                 if book is None:

@@ -15,6 +15,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.slack import blocks as bk
+from bot.slack.blocks.task_modal import refusal_modal
 from bot.slack.deps import BotDeps
 
 log = logging.getLogger(__name__)
@@ -94,8 +95,20 @@ def make_gate(
                 return BoltResponse(status=200, body="")  # the ack, at once
         if person is None:
             log.info("refused Slack user %s", user_id)
-            if context.respond is not None:
-                owner = deps.access.owner
+            owner = deps.access.owner
+            kind = body.get("type")
+            if kind == "view_submission":
+                # A modal has no response_url: the refusal replaces it; nothing is logged.
+                view = refusal_modal(deps.access.owner_name)
+                return BoltResponse(status=200, body={"response_action": "update", "view": view})
+            if kind == "shortcut" and body.get("trigger_id"):
+                # A global shortcut has no response_url either: the refusal opens as a modal.
+                in_background(
+                    context.client.views_open(
+                        trigger_id=body["trigger_id"], view=refusal_modal(deps.access.owner_name)
+                    )
+                )
+            elif context.respond is not None and context.response_url:
                 text = "This bot is private." if owner else owner_unknown_text(deps.owner_problem)
                 blocks = bk.refusal_blocks(owner.name) if owner else bk.error_blocks(text)
                 # Sent beside the ack (the empty 200 below), so the ack is never held up.
