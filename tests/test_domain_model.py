@@ -18,6 +18,7 @@ from bot.domain import (
     SnapshotDiff,
     StatusChange,
     TaskDraft,
+    TaskPriority,
     TeamMember,
     fold,
 )
@@ -92,9 +93,23 @@ def test_a_diff_is_empty_only_when_nothing_changed() -> None:
     assert not SnapshotDiff(status_changes=(change,)).is_empty
 
 
+BASE_TASK: dict[str, object] = {
+    "account_id": "a1",
+    "milestone_id": "m1",
+    "subject": "Design session",
+    "category_code": 861980004,
+    "date": dt.date(2026, 12, 4),
+}
+
+
 def test_a_task_drafts_defaults() -> None:
-    draft = TaskDraft(milestone_id="m1", subject="Design session", category_code=861980004)
-    assert (draft.duration_minutes, draft.priority, draft.description) == (60, 1, None)
+    draft = TaskDraft.model_validate(BASE_TASK)
+    assert (draft.minutes, draft.priority, draft.description, draft.completed) == (
+        60,
+        TaskPriority.NORMAL,
+        "",
+        True,
+    )
 
 
 @pytest.mark.parametrize(
@@ -102,33 +117,31 @@ def test_a_task_drafts_defaults() -> None:
     [
         {"subject": ""},
         {"subject": "x" * 201},
-        {"duration_minutes": -1},
-        {"duration_minutes": 1441},
+        {"minutes": 0},
+        {"minutes": 1441},
         {"description": "x" * 2001},
         {"priority": -1},
         {"priority": 3},
     ],
 )
 def test_a_task_outside_msxs_limits_is_refused(fields: dict[str, object]) -> None:
-    base: dict[str, object] = {"milestone_id": "m1", "subject": "Demo", "category_code": 861980002}
     with pytest.raises(ValidationError):
-        TaskDraft.model_validate({**base, **fields})
+        TaskDraft.model_validate({**BASE_TASK, **fields})
 
 
 def test_a_task_at_the_limits_is_taken() -> None:
-    draft = TaskDraft(
-        milestone_id="m1",
-        subject="x" * 200,
-        category_code=861980002,
-        duration_minutes=1440,
-        description="x" * 2000,
-        priority=2,
+    top = TaskDraft.model_validate(
+        {
+            **BASE_TASK,
+            "subject": "x" * 200,
+            "minutes": 1440,
+            "description": "x" * 2000,
+            "priority": 2,
+        }
     )
-    assert len(draft.subject) == 200
-    low = TaskDraft(
-        milestone_id="m1", subject="x", category_code=861980002, duration_minutes=0, priority=0
-    )
-    assert (low.duration_minutes, low.priority) == (0, 0)
+    assert (len(top.subject), top.minutes, top.priority) == (200, 1440, TaskPriority.HIGH)
+    low = TaskDraft.model_validate({**BASE_TASK, "subject": "x", "minutes": 1, "priority": 0})
+    assert (low.minutes, low.priority) == (1, TaskPriority.LOW)
 
 
 def test_records_cannot_be_changed_once_made() -> None:
