@@ -43,8 +43,14 @@ def test_exact_name_wins_over_longer_lookalikes() -> None:
     assert find_account(book, "contoso pharma").account == BOOK[2]
 
 
+def test_a_typo_close_to_one_name_only_finds_it() -> None:
+    for query, meant in (("fabrkm", "Fabrikam Inc"), ("nrdstrm", "Café Nordström AB")):
+        match = find_account(BOOK, query)
+        assert match.account is not None and match.account.name == meant
+
+
 def test_no_match_suggests_the_closest_first() -> None:
-    for query, closest in (("fabrkm", "Fabrikam Inc"), ("nrdstrm", "Café Nordström AB")):
+    for query, closest in (("frbkm", "Fabrikam Inc"), ("cntso", "Contoso Ltd")):
         match = find_account(BOOK, query)
         assert match.account is None and not match.candidates
         assert len(match.suggestions) == 3

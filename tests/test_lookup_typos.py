@@ -18,9 +18,17 @@ def _named(name: str) -> Account:
 
 
 def test_a_typo_finds_the_only_close_account() -> None:
-    assert find_account(BOOK, "northwnd").account == _named("Northwind Travel")
-    assert find_account(BOOK, "nortwind").account == _named("Northwind Travel")
+    assert find_account(BOOK, "northwnd travel").account == _named("Northwind Travel")
+    assert find_account(BOOK, "nortwind trvl").account == _named("Northwind Travel")
     assert find_account(BOOK, "litwre importers").account == _named("Litware Importers")
+    assert find_account(BOOK, "fabrikm").account == _named("Fabrikam Inc")
+
+
+def test_a_typo_near_several_names_is_no_guess() -> None:
+    # The sandbox has Northwind Travel and two accounts called Northwind Health.
+    match = find_account(BOOK, "northwnd")
+    assert match.account is None
+    assert {a.name for a in match.suggestions} >= {"Northwind Travel", "Northwind Health"}
 
 
 def test_a_typo_close_to_several_accounts_picks_none_of_them() -> None:
@@ -36,7 +44,7 @@ def test_nothing_close_is_still_no_match() -> None:
 
 async def test_slack_team_with_a_typo_shows_the_team(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as bot:
-        shown = texts(await bot.command(OWNER, "team northwnd"))
-        assert "Team: Northwind Travel" in shown
+        shown = texts(await bot.command(OWNER, "team fabrikm"))
+        assert "Team: Fabrikam Inc" in shown
         assert "No account matches" not in shown
         bot.slack.assert_no_problems()

@@ -106,6 +106,7 @@ class Throttled(MsxProblem):
 
     def __init__(self, waited_seconds: float, retry_after: float | None = None) -> None:
         self.waited_seconds = waited_seconds
+        self.retry_after = retry_after
         later = f"in {retry_after:.0f} s" if retry_after else "in a few minutes"
         super().__init__(f"MSX is throttling us (waited {waited_seconds:.0f} s): try again {later}")
 
