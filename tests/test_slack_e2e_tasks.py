@@ -688,3 +688,28 @@ async def test_a_refresh_that_reaches_msx_sends_the_queued_tasks(booked: Path) -
         assert "Your queued task is now in MSX" in texts({"blocks": created.blocks})
         assert len(tasks_in_msx(bot)) == 1
         bot.slack.assert_no_problems()
+
+
+async def test_a_submission_redelivered_after_a_restart_is_not_logged_or_told_again(
+    booked: Path,
+) -> None:
+    sandbox = SandboxMsx()
+    async with running_bot(booked, sandbox=sandbox) as bot:
+        _, name = account_with_milestones(bot)
+        view = await open_with_command(bot, name)
+        first = await bot.slack.send_view_submission(OWNER, view, inputs=form_inputs(view))
+        await wait_dms(bot, 1)
+    async with running_bot(booked, sandbox=sandbox) as again:
+        retry = await again.slack.send_envelope(
+            "interactive", first.payload, accepts_response_payload=True, retry_attempt=1
+        )
+        await again.slack.wait_ack(retry)
+        # A new task after it: its DM comes once anything the retry set off has finished
+        # (that takes a store read; the new one a round trip to MSX).
+        view = await open_with_command(again, name)
+        subject = tm.action_of(tm.BLOCK_SUBJECT)
+        await submit(again, view, **form_inputs(view, **{subject: "After the restart"}))
+        (only,) = await wait_dms(again, 1)
+        assert "After the restart" in texts({"blocks": only.blocks})
+        assert len(tasks_in_msx(again)) == 2
+        again.slack.assert_no_problems()
