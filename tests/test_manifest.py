@@ -172,6 +172,7 @@ NEEDED_BOT_SCOPES = {
 # Every Slack Web API method the code calls, and the bot scopes it needs.
 METHOD_SCOPES: dict[str, set[str]] = {
     "auth_test": set(),
+    "chat_postMessage": {"chat:write"},
     "users_info": {"users:read"},
     "users_lookupByEmail": {"users:read.email"},
     "views_publish": set(),
@@ -304,7 +305,10 @@ def test_usage_hint_names_every_subcommand(manifest: dict[str, Any]) -> None:
     from bot.slack.commands import SUBCOMMANDS
 
     (entry,) = manifest["features"]["slash_commands"]
-    hint = "accounts | team <account> | milestones <account> | refresh | help"
+    hint = (
+        "accounts | team <account> | milestones <account> | refresh "
+        "| digest [on HH:MM, off, now] | help"
+    )
     assert entry["usage_hint"] == hint
     hinted = [part.split()[0] for part in entry["usage_hint"].split("|")]
     assert hinted == list(SUBCOMMANDS)

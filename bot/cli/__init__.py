@@ -236,3 +236,6 @@ def run(
             raise
         err.print(f"[red]✗[/] {message}", highlight=False)
         raise typer.Exit(1) from None
+
+
+from bot.cli import digest as _digest  # noqa: E402, F401  (registers `msx-bot digest`)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import tempfile
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from bot.config import Settings
 from bot.domain import Account, Snapshot
 from bot.runtime import Runtime
 from bot.workflows.book import Book, refresh_book
+from bot.workflows.digest import build_digest
 
 
 def run_demo(console: Console) -> None:
@@ -50,6 +52,7 @@ def _show(book: Book, console: Console) -> None:
     console.print(render.milestones_table(account, snap.milestones_of(account.id)))
     for gap in snap.gaps:
         console.print(f"[yellow]![/] {gap}", highlight=False)
+    _digest(book, console)
     console.print(
         Panel(
             "Go on:\n"
@@ -60,6 +63,23 @@ def _show(book: Book, console: Console) -> None:
             title="Next",
         )
     )
+
+
+def _digest(book: Book, console: Console) -> None:
+    """The morning digest of the same book, as `msx-bot digest` prints it."""
+    from bot.cli.digest import print_digest
+
+    now = dt.datetime.now(dt.UTC)
+    digest = build_digest(
+        book.snapshot,
+        book.freshness,
+        None,
+        today=now.astimezone().date(),
+        now=now,
+        hok_milestones=None,
+    )
+    console.print(Panel.fit("The morning digest: a DM on weekdays at 08:30 (msx-bot digest)"))
+    print_digest(console, digest, now, limit=8)
 
 
 def _busiest(snap: Snapshot) -> Account | None:

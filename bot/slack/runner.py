@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.slack.access import Access
-from bot.slack.app import build_app
+from bot.slack.app import build_app, start_background
 from bot.slack.deps import BotDeps
 from bot.slack.directory import SlackDirectory
 from bot.slack.refreshing import Refresher
@@ -75,10 +75,13 @@ async def serve(settings: Settings, *, sandbox: bool = False) -> None:
         )
         owner_task = asyncio.create_task(deps.learn_owner())
         await handler.connect_async()
+        background = start_background(deps, client)  # the digest scheduler (app.py)
         log.info("connected to Slack in Socket Mode%s", " (MSX sandbox)" if sandbox else "")
         try:
             await stop.wait()
         finally:
             log.info("shutting down")
             owner_task.cancel()
+            for task in background:
+                task.cancel()
             await handler.close_async()

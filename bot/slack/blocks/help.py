@@ -10,6 +10,10 @@ USAGE = (
     ("/msx team <account>", "who is on an account's team"),
     ("/msx milestones <account>", "an account's milestones, the ones at risk first"),
     ("/msx refresh", "fetch a fresh snapshot from MSX (needs the VPN)"),
+    (
+        "/msx digest",
+        "your morning DM of milestones at risk: `on [HH:MM] [weekdays|daily]`, `off`, `now`",
+    ),
     ("/msx help", "this help"),
 )
 

@@ -18,6 +18,7 @@ ACTION_PAGE_PREV = f"{ACTION_PAGE}:prev"
 ACTION_PAGE_NEXT = f"{ACTION_PAGE}:next"
 ACTION_PICK_ACCOUNT = "pick_account"
 ACTION_OPEN_MSX = "open_msx"
+ACTION_LOG_TASK = "log_task"
 
 
 def _kind(base: str) -> re.Pattern[str]:
