@@ -37,7 +37,7 @@ async def _answer(
         await message.finish(error_reply(f"{cmd.problem}. {DIGEST_USAGE}"))  # nothing changed
         return
     if cmd.action == "now":
-        await message.start("Sending your digest…")
+        await message.start("Refreshing from MSX, then sending your digest…")
         outcome = await scheduler.deliver(person, None)
         if outcome.state == "sent":
             await message.finish(Reply("Digest sent", settings_blocks("Sent: see your DM.")))

@@ -1,0 +1,245 @@
+"""The digest scheduler against the Slack double and the MSX sandbox, travelling in time.
+
+The clock and the sleep are injected: nothing here waits for real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot_harness import COLLEAGUE, OWNER, Harness, running_bot, texts
+from slack_double import Clock, Message
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.runtime import Runtime
+from bot.slack.digest_scheduler import DigestScheduler
+from bot.slack.runner import build_deps
+from bot.store.digest import DigestSettings, DigestStore
+
+BERLIN = ZoneInfo("Europe/Berlin")
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+class TimeMachine:
+    """The scheduler's clock and sleep: sleeping moves time on instead of waiting."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.now = start.astimezone(dt.UTC)
+        self.slept: list[float] = []
+        self.on_sleep: list[object] = []
+
+    def clock(self) -> dt.datetime:
+        return self.now
+
+    def go(self, tz: ZoneInfo, *args: int) -> None:
+        self.now = dt.datetime(*args, tzinfo=tz).astimezone(dt.UTC)
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += dt.timedelta(seconds=seconds)
+        await asyncio.sleep(0)
+
+
+def plain_client(bot: Harness) -> AsyncWebClient:
+    # Without slack_sdk's own 429 handler (which really sleeps): the scheduler's is tested.
+    return AsyncWebClient(token="xoxb-test", base_url=bot.slack.api_url)
+
+
+def make(bot: Harness, time: TimeMachine, **kwargs: object) -> DigestScheduler:
+    return DigestScheduler(
+        bot.deps, plain_client(bot), clock=time.clock, sleep=time.sleep, **kwargs
+    )
+
+
+def digests(bot: Harness, user: str = OWNER) -> list[Message]:
+    channel = bot.slack.dm_channel(user)
+    return [m for m in bot.slack.messages_in(channel) if m.source == "chat.postMessage"]
+
+
+@asynccontextmanager
+async def bot_in(tmp_path: Path, tz: str, **kwargs: object) -> AsyncIterator[Harness]:
+    async with running_bot(tmp_path, allowed=(), **kwargs) as bot:  # type: ignore[arg-type]
+        bot.slack.users[OWNER].tz = tz
+        yield bot
+
+
+async def test_sent_once_at_0830_local_and_never_twice_across_restart_and_clock_jumps(
+    tmp_path: Path,
+) -> None:
+    async with bot_in(tmp_path, "Europe/Berlin") as bot:
+        time = TimeMachine(dt.datetime(2026, 12, 7, 8, 29, tzinfo=BERLIN))  # a Monday
+        scheduler = make(bot, time)
+        assert await scheduler.tick() == []
+        assert digests(bot) == []
+
+        time.go(BERLIN, 2026, 12, 7, 8, 30)
+        (outcome,) = await scheduler.tick()
+        assert outcome.state == "sent" and outcome.digest is not None
+        (dm,) = digests(bot)
+        assert "Milestones at risk" in texts({"blocks": dm.blocks, "text": dm.text})
+        assert "Sent late" not in texts({"blocks": dm.blocks})
+
+        assert await scheduler.tick() == []  # the next tick sees the mark
+        restarted = make(bot, time)  # a new process on the same store
+        assert await restarted.tick() == []
+        time.go(BERLIN, 2026, 12, 7, 7, 0)  # the clock jumps back, then forward again
+        assert await restarted.tick() == []
+        time.go(BERLIN, 2026, 12, 7, 9, 15)
+        assert await restarted.tick() == []
+        assert len(digests(bot)) == 1
+
+        time.go(BERLIN, 2026, 12, 8, 8, 31)  # Tuesday
+        assert [o.state for o in await restarted.tick()] == ["sent"]
+        time.go(BERLIN, 2026, 12, 12, 8, 31)  # Saturday: weekdays only
+        assert await restarted.tick() == []
+        assert len(digests(bot)) == 2
+        bot.slack.assert_no_problems()
+
+
+async def test_after_sleep_it_goes_out_late_the_same_day_and_missed_days_are_not_replayed(
+    tmp_path: Path,
+) -> None:
+    async with bot_in(tmp_path, "Europe/Berlin") as bot:
+        time = TimeMachine(dt.datetime(2026, 12, 7, 11, 5, tzinfo=BERLIN))  # woke up at 11:05
+        scheduler = make(bot, time)
+        (outcome,) = await scheduler.tick()
+        assert outcome.state == "sent"
+        (dm,) = digests(bot)
+        assert "Sent late" in texts({"blocks": dm.blocks})
+        mark = scheduler.store.mark(OWNER, dt.date(2026, 12, 7))
+        assert mark is not None and mark.state == "sent" and mark.late
+
+        # Asleep from Monday noon until Thursday 07:00: Tue and Wed are not replayed.
+        time.go(BERLIN, 2026, 12, 10, 7, 0)
+        assert await scheduler.tick() == []
+        time.go(BERLIN, 2026, 12, 10, 8, 30)
+        (thursday,) = await scheduler.tick()
+        assert thursday.state == "sent" and thursday.digest is not None
+        assert not thursday.digest.late
+        assert len(digests(bot)) == 2
+
+
+async def test_two_processes_on_one_database_send_one_digest(tmp_path: Path) -> None:
+    async with bot_in(tmp_path, "Europe/Berlin") as bot:
+        other_runtime = Runtime.open(bot.runtime.settings, transport=bot.sandbox.transport())
+        try:
+            client = plain_client(bot)
+            other = build_deps(other_runtime, client)
+            other.access.owner = bot.deps.access.owner
+            time = TimeMachine(dt.datetime(2026, 12, 7, 8, 30, tzinfo=BERLIN))
+            first = make(bot, time)
+            second = DigestScheduler(other, client, clock=time.clock, sleep=time.sleep)
+            results = await asyncio.gather(first.tick(), second.tick())
+            states = sorted(o.state for r in results for o in r)
+            assert states == ["already", "sent"] or states == ["sent"]
+            assert len(digests(bot)) == 1
+        finally:
+            await other_runtime.aclose()
+
+
+async def test_dst_weekend_in_new_york_one_digest_a_day_at_0830_local(tmp_path: Path) -> None:
+    async with bot_in(tmp_path, "America/New_York") as bot:
+        DigestStore(bot.runtime.store).save_settings(OWNER, DigestSettings(days="daily"))
+        time = TimeMachine(dt.datetime(2026, 3, 7, 0, 0, tzinfo=NEW_YORK))
+        scheduler = make(bot, time, tick_s=600.0)
+        sent_at: list[str] = []
+        for _ in range(3 * 24 * 6):  # a tick every 10 minutes, Saturday to Monday
+            for outcome in await scheduler.tick():
+                assert outcome.state == "sent"
+                sent_at.append(f"{time.now.astimezone(NEW_YORK):%a %H:%M %Z}")
+            await time.sleep(600)
+        assert sent_at == ["Sat 08:30 EST", "Sun 08:30 EDT", "Mon 08:30 EDT"]
+        assert len(digests(bot)) == 3
+
+
+async def test_msx_unreachable_sends_from_the_snapshot_and_says_its_age(tmp_path: Path) -> None:
+    async with bot_in(tmp_path, "Europe/Berlin") as bot:
+        time = TimeMachine(dt.datetime(2026, 12, 7, 8, 30, tzinfo=BERLIN))
+        scheduler = make(bot, time)
+        bot.sandbox.faults.off_vpn = True
+        # No snapshot yet and MSX away: nothing to send, and the day is not retried.
+        (nothing,) = await scheduler.tick()
+        assert nothing.state == "failed" and "VPN" in (nothing.reason or "")
+        assert digests(bot) == []
+        assert await scheduler.tick() == []
+
+        bot.sandbox.faults.off_vpn = False
+        time.go(BERLIN, 2026, 12, 8, 8, 30)
+        assert [o.state for o in await scheduler.tick()] == ["sent"]
+        bot.sandbox.faults.off_vpn = True
+        time.go(BERLIN, 2026, 12, 9, 8, 30)
+        (stale,) = await scheduler.tick()
+        assert stale.state == "sent"
+        dm = digests(bot)[-1]
+        said = texts({"blocks": dm.blocks})
+        assert "Snapshot from" in said and "MSX could not be reached" in said
+
+
+async def test_a_429_delays_the_digest_and_never_drops_it(tmp_path: Path) -> None:
+    frozen = Clock(frozen_at=1000.0)
+    async with bot_in(tmp_path, "Europe/Berlin", slack_clock=frozen) as bot:
+        time = TimeMachine(dt.datetime(2026, 12, 7, 8, 30, tzinfo=BERLIN))
+        scheduler = make(bot, time)
+        # Someone else just used up this DM's postMessage allowance for this second.
+        channel = bot.slack.dm_channel(OWNER)
+        client = plain_client(bot)
+        for n in range(3):
+            await client.chat_postMessage(channel=channel, text=f"filler {n}")
+
+        async def sleep(seconds: float) -> None:  # waiting moves Slack's clock on too
+            frozen.advance(seconds)
+            await time.sleep(seconds)
+
+        scheduler._sleep = sleep
+        (outcome,) = await scheduler.tick()
+        assert outcome.state == "sent"
+        posts = bot.slack.calls_to("chat.postMessage")
+        assert [c.error for c in posts[3:]] == ["ratelimited", None]
+        assert 1.0 in time.slept  # Retry-After: 1
+        assert len(digests(bot)) == 4  # three fillers and the digest, once
+
+
+async def test_every_allowed_person_gets_their_own_and_off_means_off(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, allowed=(COLLEAGUE,)) as bot:
+        bot.slack.users[OWNER].tz = "Europe/Berlin"
+        bot.slack.users[COLLEAGUE].tz = "America/New_York"
+        time = TimeMachine(dt.datetime(2026, 12, 7, 8, 30, tzinfo=BERLIN))
+        scheduler = make(bot, time)
+        assert [o.slack_id for o in await scheduler.tick()] == [OWNER]
+        time.go(NEW_YORK, 2026, 12, 7, 8, 30)
+        assert [o.slack_id for o in await scheduler.tick()] == [COLLEAGUE]
+        assert len(digests(bot, OWNER)) == 1 and len(digests(bot, COLLEAGUE)) == 1
+
+        DigestStore(bot.runtime.store).save_settings(OWNER, DigestSettings(enabled=False))
+        time.go(BERLIN, 2026, 12, 8, 9, 0)
+        assert [o.slack_id for o in await scheduler.tick()] == []
+        time.go(NEW_YORK, 2026, 12, 8, 9, 0)
+        assert [o.slack_id for o in await scheduler.tick()] == [COLLEAGUE]
+        assert len(digests(bot, OWNER)) == 1
+
+
+async def test_run_loop_ticks_and_survives_a_failing_tick(tmp_path: Path) -> None:
+    async with bot_in(tmp_path, "Europe/Berlin") as bot:
+        time = TimeMachine(dt.datetime(2026, 12, 7, 8, 0, tzinfo=BERLIN))
+        scheduler = make(bot, time, tick_s=60.0)
+        ticks = 0
+        real_tick = scheduler.tick
+
+        async def flaky_tick() -> list:
+            nonlocal ticks
+            ticks += 1
+            if ticks == 1:
+                raise RuntimeError("a bad tick")
+            return await real_tick()
+
+        scheduler.tick = flaky_tick  # type: ignore[method-assign]
+        task = asyncio.create_task(scheduler.run())
+        await bot.slack.wait_for(lambda: digests(bot), timeout=20)
+        task.cancel()
+        # From 08:00, a tick a minute: the 31st tick (08:30) sent it.
+        assert ticks >= 31 and len(digests(bot)) == 1
