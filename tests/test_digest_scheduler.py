@@ -6,20 +6,24 @@ The clock and the sleep are injected: nothing here waits for real.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from bot_harness import COLLEAGUE, OWNER, Harness, running_bot, texts
 from slack_double import Clock, Message
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
+from bot.slack import digest_scheduler
 from bot.slack.digest_scheduler import DigestScheduler
 from bot.slack.runner import build_deps
 from bot.store.digest import DigestSettings, DigestStore
+from bot.workflows.book import Book
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -243,3 +247,32 @@ async def test_run_loop_ticks_and_survives_a_failing_tick(tmp_path: Path) -> Non
         task.cancel()
         # From 08:00, a tick a minute: the 31st tick (08:30) sent it.
         assert ticks >= 31 and len(digests(bot)) == 1
+
+
+async def test_all_clear_is_one_line_or_nothing_as_the_person_chooses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_refresh = digest_scheduler.refresh_book
+
+    async def all_on_track(*args: object, **kwargs: object) -> Book:
+        book = await real_refresh(*args, **kwargs)  # type: ignore[arg-type]
+        calm = tuple(m.model_copy(update={"status": "On Track"}) for m in book.snapshot.milestones)
+        return dataclasses.replace(
+            book, snapshot=book.snapshot.model_copy(update={"milestones": calm})
+        )
+
+    monkeypatch.setattr(digest_scheduler, "refresh_book", all_on_track)
+    async with bot_in(tmp_path, "Europe/Berlin") as bot:
+        time = TimeMachine(dt.datetime(2026, 12, 7, 8, 30, tzinfo=BERLIN))
+        scheduler = make(bot, time)
+        (outcome,) = await scheduler.tick()
+        assert outcome.state == "sent"
+        (dm,) = digests(bot)
+        assert len(dm.blocks) == 2 and "All clear" in texts({"blocks": dm.blocks})
+
+        DigestStore(bot.runtime.store).save_settings(OWNER, DigestSettings(all_clear=False))
+        time.go(BERLIN, 2026, 12, 8, 8, 30)
+        (quiet,) = await scheduler.tick()
+        assert quiet.state == "quiet"
+        assert len(digests(bot)) == 1  # nothing sent
+        assert await scheduler.tick() == []  # and the day is done
