@@ -217,3 +217,19 @@ def test_a_long_digest_summarises_within_50_blocks_and_points_to_milestones() ->
     assert "…and 60 more" in text  # the changes list is cut too
     # Whole accounts first: the first shown account has all three.
     assert "Account 00" in text
+
+
+def test_a_long_list_of_changes_is_cut_at_a_whole_line_within_the_section_limit() -> None:
+    long_name = "R&D <platform> " * 9  # escapes to far more than it reads
+    many = [milestone(n, S.AT_RISK.value, name=f"{long_name}{n}") for n in range(25)]
+    d = make(many, memory=DigestMemory(at=NOW, milestones={}))
+    blocks = digest_blocks(d, NOW)
+    check_message(blocks)
+    (changes,) = [
+        b for b in blocks if "Since your last digest" in b.get("text", {}).get("text", "")
+    ]
+    text = changes["text"]["text"]
+    assert (len(text) <= 3000 and not text.endswith("…")) or "more" in text.splitlines()[-1]
+    shown = text.count("Newly at risk")
+    assert 0 < shown < 25 and text.splitlines()[-1] == f"…and {25 - shown} more"
+    assert_no_raw_markup(blocks)

@@ -150,13 +150,13 @@ async def test_dst_weekend_in_new_york_one_digest_a_day_at_0830_local(tmp_path: 
     async with bot_in(tmp_path, "America/New_York") as bot:
         DigestStore(bot.runtime.store).save_settings(OWNER, DigestSettings(days="daily"))
         time = TimeMachine(dt.datetime(2026, 3, 7, 0, 0, tzinfo=NEW_YORK))
-        scheduler = make(bot, time, tick_s=600.0)
+        scheduler = make(bot, time, tick_s=1800.0)
         sent_at: list[str] = []
-        for _ in range(3 * 24 * 6):  # a tick every 10 minutes, Saturday to Monday
+        for _ in range(3 * 24 * 2):  # a tick every 30 minutes, Saturday to Monday
             for outcome in await scheduler.tick():
                 assert outcome.state == "sent"
                 sent_at.append(f"{time.now.astimezone(NEW_YORK):%a %H:%M %Z}")
-            await time.sleep(600)
+            await time.sleep(1800)
         assert sent_at == ["Sat 08:30 EST", "Sun 08:30 EDT", "Mon 08:30 EDT"]
         assert len(digests(bot)) == 3
 
@@ -166,22 +166,48 @@ async def test_msx_unreachable_sends_from_the_snapshot_and_says_its_age(tmp_path
         time = TimeMachine(dt.datetime(2026, 12, 7, 8, 30, tzinfo=BERLIN))
         scheduler = make(bot, time)
         bot.sandbox.faults.off_vpn = True
-        # No snapshot yet and MSX away: nothing to send, and the day is not retried.
+        # No snapshot yet and MSX away: nothing to send yet; tried again later, not every tick.
         (nothing,) = await scheduler.tick()
-        assert nothing.state == "failed" and "VPN" in (nothing.reason or "")
+        assert nothing.state == "retry" and "VPN" in (nothing.reason or "")
         assert digests(bot) == []
         assert await scheduler.tick() == []
-
         bot.sandbox.faults.off_vpn = False
-        time.go(BERLIN, 2026, 12, 8, 8, 30)
-        assert [o.state for o in await scheduler.tick()] == ["sent"]
+        time.go(BERLIN, 2026, 12, 7, 8, 41)
+        assert [o.state for o in await scheduler.tick()] == ["sent"]  # the same day
+
+        # With a snapshot, MSX away: sent from it, saying how old it is.
         bot.sandbox.faults.off_vpn = True
-        time.go(BERLIN, 2026, 12, 9, 8, 30)
+        time.go(BERLIN, 2026, 12, 8, 8, 30)
         (stale,) = await scheduler.tick()
         assert stale.state == "sent"
         dm = digests(bot)[-1]
         said = texts({"blocks": dm.blocks})
         assert "Snapshot from" in said and "MSX could not be reached" in said
+        assert len(digests(bot)) == 2
+
+
+async def test_slack_unreachable_the_digest_goes_out_late_when_it_is_back(tmp_path: Path) -> None:
+    async with bot_in(tmp_path, "Europe/Berlin") as bot:
+        DigestStore(bot.runtime.store).save_timezone(OWNER, "Europe/Berlin")  # known from before
+        # Nothing listens on port 9: every call is refused, as when the network is down.
+        client = AsyncWebClient(
+            token="xoxb-test", base_url="http://127.0.0.1:9/api/", retry_handlers=[]
+        )
+        time = TimeMachine(dt.datetime(2026, 12, 7, 8, 30, tzinfo=BERLIN))
+        scheduler = DigestScheduler(bot.deps, client, clock=time.clock, sleep=time.sleep)
+        (away,) = await scheduler.tick()
+        assert away.state == "retry" and digests(bot) == []
+        assert scheduler.store.mark(OWNER, dt.date(2026, 12, 7)) is None  # the day given back
+
+        client.base_url = bot.slack.api_url  # the network is back
+        time.go(BERLIN, 2026, 12, 7, 8, 35)
+        assert await scheduler.tick() == []  # not every tick
+        time.go(BERLIN, 2026, 12, 7, 10, 0)
+        (back,) = await scheduler.tick()
+        assert back.state == "sent" and back.digest is not None and back.digest.late
+        (dm,) = digests(bot)
+        assert "Sent late" in texts({"blocks": dm.blocks})
+        assert await scheduler.tick() == []
 
 
 async def test_a_429_delays_the_digest_and_never_drops_it(tmp_path: Path) -> None:

@@ -39,13 +39,17 @@ TICK_S = 30.0
 REFRESH_TIMEOUT_S = 180.0
 TZ_TTL = dt.timedelta(hours=6)  # users.info is asked again after this
 POST_GAP_S = 1.0  # chat.postMessage: about one a second
-TRANSIENT_TRIES = 5  # for 5xx and connection errors (a 429 is waited out, however often)
+TRANSIENT_TRIES = 5  # for 5xx and refused connections (a 429 is waited out, however often)
+# After a digest that could not be made or sent (no snapshot and MSX away, Slack away), the
+# day is released and tried again this often, the same day only.
+RETRY_EVERY = dt.timedelta(minutes=10)
 DEFAULT_RETRY_AFTER_S = 1.0
 
 Clock = Callable[[], dt.datetime]
 Sleep = Callable[[float], Awaitable[None]]
 Ending = Literal["sent", "quiet", "failed"]
-State = Literal["sent", "quiet", "failed", "already"]
+# "retry": not sent, the day released for a later tick; "failed": Slack refused it for good.
+State = Literal["sent", "quiet", "failed", "already", "retry"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,7 @@ class DigestScheduler:
         self._tick_s = tick_s
         self._zones: dict[str, tuple[dt.datetime, str]] = {}
         self._last_post: dt.datetime | None = None
+        self._not_before: dict[str, dt.datetime] = {}
 
     @property
     def store(self) -> DigestStore:
@@ -111,6 +116,8 @@ class DigestScheduler:
             slot = due(settings, tz, now)
             if slot is None or self._store.mark(slack_id, slot.day) is not None:
                 continue
+            if self._not_before.get(slack_id, now) > now:
+                continue  # it failed a moment ago: not every tick
             person = await self._deps.access.person(slack_id)
             if person is not None:
                 outcomes.append(await self.deliver(person, slot))
@@ -150,6 +157,8 @@ class DigestScheduler:
         """Today's digest for `person` (`slot`), or one right now (`/msx digest now`: None).
 
         A scheduled digest claims its day first: whoever loses the claim sends nothing.
+        One that could not be made or sent for a passing reason gives the day back, and a
+        later tick tries again; one Slack may have received is never sent again.
         """
         sid = person.slack_id
         now = self._clock()
@@ -157,11 +166,22 @@ class DigestScheduler:
             sid, slot.day, SentMark(at=now, late=slot.late)
         ):
             return Outcome(sid, "already")
+        try:
+            outcome = await self._deliver(person, slot, now)
+        except Exception:
+            log.exception("the digest for %s failed", sid)
+            outcome = Outcome(sid, "retry", reason="The digest failed; the bot's log says why.")
+        if outcome.state == "retry":
+            self._not_before[sid] = self._clock() + RETRY_EVERY
+            if slot is not None:
+                self._store.release(sid, slot.day)
+        return outcome
+
+    async def _deliver(self, person: Person, slot: Slot | None, now: dt.datetime) -> Outcome:
+        sid = person.slack_id
         book, problem = await self._fresh_book(person)
         if book is None:
-            reason = problem or "no snapshot yet"
-            self._finish(sid, slot, "failed", reason=reason)
-            return Outcome(sid, "failed", reason=f"No digest: {reason}")
+            return Outcome(sid, "retry", reason=f"No digest yet: {problem or 'no snapshot'}")
         if slot is not None:
             day = slot.day
         else:
@@ -174,8 +194,10 @@ class DigestScheduler:
         try:
             ts = await self._post(sid, digest)
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
-            reason = f"Slack refused the digest ({_slack_error(exc)})"
+            reason = f"Slack did not take the digest ({_slack_error(exc)})"
             log.warning("digest for %s not sent: %s", sid, reason)
+            if _never_arrived(exc):
+                return Outcome(sid, "retry", digest, reason=reason)
             self._finish(sid, slot, "failed", reason=reason)
             return Outcome(sid, "failed", digest, reason=reason)
         self._remember(digest)
@@ -250,19 +272,26 @@ class DigestScheduler:
                 ts = response.get("ts")
                 return ts if isinstance(ts, str) else None
             except SlackApiError as exc:
-                status = exc.response.status_code
-                if status == 429:
+                if exc.response.status_code == 429:
                     wait = _retry_after(exc.response.headers)
                     log.info("Slack rate limit: a digest waits %.0f s", wait)
                     await self._sleep(wait)
                     continue
-                if status < 500 or failures + 1 >= TRANSIENT_TRIES:
+                if not _never_arrived(exc) or failures + 1 >= TRANSIENT_TRIES:
                     raise
-            except (aiohttp.ClientError, TimeoutError):
+            except aiohttp.ClientConnectorError:
                 if failures + 1 >= TRANSIENT_TRIES:
                     raise
+            # Only what surely did not post is tried again: a timeout might have posted.
             failures += 1
             await self._sleep(2.0**failures)
+
+
+def _never_arrived(exc: BaseException) -> bool:
+    """Whether Slack surely did not post it: no connection, or a 5xx answer."""
+    if isinstance(exc, SlackApiError):
+        return exc.response.status_code >= 500
+    return isinstance(exc, aiohttp.ClientConnectorError)
 
 
 def _retry_after(headers: dict[str, object]) -> float:

@@ -104,6 +104,10 @@ class DigestStore:
             self._prune(slack_id, day)
         return won
 
+    def release(self, slack_id: str, day: dt.date) -> None:
+        """Give the day back (nothing was sent): a later claim may take it."""
+        self._store.delete_state(slack_id, [_sent_key(day)])
+
     def update_mark(self, slack_id: str, day: dt.date, mark: SentMark) -> None:
         self._store.set_state(slack_id, _sent_key(day), mark.model_dump_json())
 

@@ -26,6 +26,7 @@ from bot.workflows.digest import AccountGroup, Digest, DigestChange, DigestItem
 from bot.workflows.digest_schedule import DigestSettings
 
 MAX_CHANGE_LINES = 30
+CHANGES_TEXT_MAX = 2900  # of a section's 3000, leaving room for "…and N more"
 _CHANGE_WORDS = {
     "newly_blocked": (":red_circle:", "Newly blocked"),
     "newly_at_risk": (":large_orange_circle:", "Newly at risk"),
@@ -113,19 +114,28 @@ def _changes_block(changes: tuple[DigestChange, ...]) -> dict | None:
     if not changes:
         return None
     lines = ["*Since your last digest*"]
-    for c in changes[:MAX_CHANGE_LINES]:
-        marker, word = _CHANGE_WORDS[c.kind]
-        line = f"{marker} {word}: {_title(c.name, c.number)}"
-        if c.account_name:
-            line += f" · {escape_within(c.account_name, 100)}"
-        if c.kind in ("recovered", "closed") and c.new_status:
-            line += f" (now {escape_within(c.new_status, 40)})"
-        elif c.kind == "newly_at_risk" and c.old_status:
-            line += f" (was {escape_within(c.old_status, 40)})"
+    size = len(lines[0])
+    for n, c in enumerate(changes):
+        line = _change_line(c)
+        # Whole lines only, with room left for the "more" line: a cut could split "&amp;".
+        if n == MAX_CHANGE_LINES or size + 1 + len(line) > CHANGES_TEXT_MAX:
+            lines.append(f"…and {len(changes) - n} more")
+            break
         lines.append(line)
-    if len(changes) > MAX_CHANGE_LINES:
-        lines.append(f"…and {len(changes) - MAX_CHANGE_LINES} more")
+        size += 1 + len(line)
     return section("\n".join(lines))
+
+
+def _change_line(c: DigestChange) -> str:
+    marker, word = _CHANGE_WORDS[c.kind]
+    line = f"{marker} {word}: {_title(c.name, c.number)}"
+    if c.account_name:
+        line += f" · {escape_within(c.account_name, 100)}"
+    if c.kind in ("recovered", "closed") and c.new_status:
+        line += f" (now {escape_within(c.new_status, 40)})"
+    elif c.kind == "newly_at_risk" and c.old_status:
+        line += f" (was {escape_within(c.old_status, 40)})"
+    return line
 
 
 def _title(name: str, number: str | None) -> str:
