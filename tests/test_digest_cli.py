@@ -8,11 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from blocks_fixtures import FRESH, snapshot
+from rich.console import Console
 from served_sandbox import Served
 from slack_double import SlackDouble
 from typer.testing import CliRunner, Result
 
 from bot.cli import app
+from bot.cli.demo import show_digest
+from bot.workflows.book import Book
 
 runner = CliRunner()
 OWNER = "UOWNER"
@@ -100,8 +104,10 @@ def test_digest_send_dms_the_owner_and_remembers_it(
     assert as_json(run(served, db, "digest", "--json"))["first"] is False
 
 
-def test_demo_prints_the_digest_from_the_sandbox() -> None:
-    result = runner.invoke(app, ["demo"], env={"COLUMNS": "200"})
-    assert result.exit_code == 0, result.output
-    assert "The morning digest" in result.stdout
-    assert "Milestones at risk" in result.stdout and "blocked" in result.stdout
+def test_demo_step_prints_the_digest() -> None:
+    book = Book(snapshot=snapshot(), freshness=FRESH)
+    out = Console(record=True, width=200)
+    show_digest(book, out)
+    printed = out.export_text()
+    assert "The morning digest" in printed
+    assert "2 blocked, 2 at risk" in printed and "Data platform migration" in printed

@@ -19,6 +19,7 @@ from slack_double import Clock, Message
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
+from bot.sandbox import SandboxMsx
 from bot.slack import digest_scheduler
 from bot.slack.digest_scheduler import DigestScheduler
 from bot.slack.runner import build_deps
@@ -67,7 +68,9 @@ def digests(bot: Harness, user: str = OWNER) -> list[Message]:
 
 @asynccontextmanager
 async def bot_in(tmp_path: Path, tz: str, **kwargs: object) -> AsyncIterator[Harness]:
-    async with running_bot(tmp_path, allowed=(), **kwargs) as bot:  # type: ignore[arg-type]
+    # The smallest sandbox book: every send refreshes it first.
+    sandbox = SandboxMsx(accounts=8)
+    async with running_bot(tmp_path, sandbox=sandbox, allowed=(), **kwargs) as bot:  # type: ignore[arg-type]
         bot.slack.users[OWNER].tz = tz
         yield bot
 
@@ -235,7 +238,7 @@ async def test_a_429_delays_the_digest_and_never_drops_it(tmp_path: Path) -> Non
 
 
 async def test_every_allowed_person_gets_their_own_and_off_means_off(tmp_path: Path) -> None:
-    async with running_bot(tmp_path, allowed=(COLLEAGUE,)) as bot:
+    async with running_bot(tmp_path, sandbox=SandboxMsx(accounts=8), allowed=(COLLEAGUE,)) as bot:
         bot.slack.users[OWNER].tz = "Europe/Berlin"
         bot.slack.users[COLLEAGUE].tz = "America/New_York"
         time = TimeMachine(dt.datetime(2026, 12, 7, 8, 30, tzinfo=BERLIN))

@@ -52,7 +52,7 @@ def _show(book: Book, console: Console) -> None:
     console.print(render.milestones_table(account, snap.milestones_of(account.id)))
     for gap in snap.gaps:
         console.print(f"[yellow]![/] {gap}", highlight=False)
-    _digest(book, console)
+    show_digest(book, console)
     console.print(
         Panel(
             "Go on:\n"
@@ -65,7 +65,7 @@ def _show(book: Book, console: Console) -> None:
     )
 
 
-def _digest(book: Book, console: Console) -> None:
+def show_digest(book: Book, console: Console) -> None:
     """The morning digest of the same book, as `msx-bot digest` prints it."""
     from bot.cli.digest import print_digest
 
