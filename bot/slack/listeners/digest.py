@@ -47,16 +47,20 @@ async def _answer(
     settings = store.settings(sid)
     now = scheduler.now()
     if cmd.action in ("on", "off"):
-        settings = settings.model_copy(
+        new = settings.model_copy(
             update={
                 "enabled": cmd.action == "on",
                 "at": cmd.at or settings.at,
                 "days": cmd.days or settings.days,
                 "all_clear": settings.all_clear if cmd.all_clear is None else cmd.all_clear,
-                "changed_at": now,
             }
         )
-        store.save_settings(sid, settings)
+        when = (new.enabled, new.at, new.days)
+        if when != (settings.enabled, settings.at, settings.days):
+            # A new time that has already passed today starts tomorrow.
+            new = new.model_copy(update={"changed_at": now})
+        store.save_settings(sid, new)
+        settings = new
     tz = await scheduler.timezone(sid)
     next_at = None
     if tz is not None:
