@@ -305,3 +305,25 @@ async def test_all_clear_is_one_line_or_nothing_as_the_person_chooses(
         assert quiet.state == "quiet"
         assert len(digests(bot)) == 1  # nothing sent
         assert await scheduler.tick() == []  # and the day is done
+
+
+async def test_stopped_before_the_post_the_day_is_not_lost(tmp_path: Path) -> None:
+    async with bot_in(tmp_path, "Europe/Berlin") as bot:
+        time = TimeMachine(dt.datetime(2026, 12, 7, 8, 30, tzinfo=BERLIN))
+        bot.sandbox.faults.hang = True  # the refresh before the send hangs...
+        asked = bot.sandbox.stats.requests
+        ticking = asyncio.create_task(make(bot, time).tick())
+        await bot.slack.wait_for(lambda: bot.sandbox.stats.requests > asked)
+        assert scheduler_mark(bot) is not None  # claimed
+        ticking.cancel()  # ...and the bot is stopped (SIGTERM)
+        with pytest.raises(asyncio.CancelledError):
+            await ticking
+        bot.sandbox.faults.release()
+        assert scheduler_mark(bot) is None  # given back
+        time.go(BERLIN, 2026, 12, 7, 9, 0)  # restarted half an hour later
+        (outcome,) = await make(bot, time).tick()
+        assert outcome.state == "sent" and len(digests(bot)) == 1
+
+
+def scheduler_mark(bot: Harness) -> object:
+    return DigestStore(bot.runtime.store).mark(OWNER, dt.date(2026, 12, 7))

@@ -11,6 +11,7 @@ never drops it. The clock and the sleep are injected, so tests travel in time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
@@ -85,6 +86,7 @@ class DigestScheduler:
         self._zones: dict[str, tuple[dt.datetime, str]] = {}
         self._last_post: dt.datetime | None = None
         self._not_before: dict[str, dt.datetime] = {}
+        self._posting = False
 
     @property
     def store(self) -> DigestStore:
@@ -166,8 +168,15 @@ class DigestScheduler:
             sid, slot.day, SentMark(at=now, late=slot.late)
         ):
             return Outcome(sid, "already")
+        self._posting = False
         try:
             outcome = await self._deliver(person, slot, now)
+        except asyncio.CancelledError:
+            # Stopped (Ctrl-C, SIGTERM) before the post left: the day is not lost.
+            if slot is not None and not self._posting:
+                with contextlib.suppress(Exception):
+                    self._store.release(sid, slot.day)
+            raise
         except Exception:
             log.exception("the digest for %s failed", sid)
             outcome = Outcome(sid, "retry", reason="The digest failed; the bot's log says why.")
@@ -265,6 +274,7 @@ class DigestScheduler:
         failures = 0
         while True:
             try:
+                self._posting = True  # from here on Slack may have it: never release the day
                 response = await self._client.chat_postMessage(
                     channel=channel, text=text, blocks=blocks
                 )
