@@ -233,3 +233,22 @@ def test_a_long_list_of_changes_is_cut_at_a_whole_line_within_the_section_limit(
     shown = text.count("Newly at risk")
     assert 0 < shown < 25 and text.splitlines()[-1] == f"…and {25 - shown} more"
     assert_no_raw_markup(blocks)
+
+
+def test_one_large_account_does_not_crowd_out_the_others() -> None:
+    small = [CONTOSO.model_copy(update={"id": f"acc-s{n}", "name": f"Small {n}"}) for n in range(5)]
+    big = [milestone(n, S.BLOCKED.value) for n in range(40)]  # Contoso: first, most blocked
+    others = [
+        milestone(100 + 10 * i + k, S.AT_RISK.value, account=a)
+        for i, a in enumerate(small)
+        for k in range(2)
+    ]
+    book = snapshot(accounts=(CONTOSO, *small), milestones=(*big, *others))
+    d = build_digest(book, FRESH, None, today=TODAY, now=NOW, hok_milestones=None)
+    blocks = digest_blocks(d, NOW)
+    check_message(blocks)
+    text = all_text(blocks)
+    assert all(f"*Small {n}*" in text for n in range(5))  # every account has its heading
+    shown = len([b for b in buttons(blocks) if b["action_id"].startswith("log_task:")])
+    assert f"and {50 - shown} more milestones at risk" in text and "Contoso Ltd (" in text
+    assert "first seen at risk today" in text

@@ -31,12 +31,17 @@ ChangeKind = Literal["newly_blocked", "newly_at_risk", "recovered", "closed", "g
 
 
 def hok_lookup(store: SnapshotStore) -> HokLookup | None:
-    """The bot's record of HoK tasks, for "needs attention"; None: no record to ask.
+    """The bot's record of HoK tasks, for "needs attention"; None: no record to ask, and
+    then nothing is flagged (rather than everything).
 
-    MERGE (issue 11): return
-        lambda uid, since: {t.draft.milestone_id for t in tasks_since(store, uid, since)
-                            if t.hok and t.state != "rejected"}
-    with tasks_since from bot.workflows.log_task.
+    MERGE (issue 11), the one place to wire it, with tasks_since from
+    bot.workflows.log_task (user_id: the book's MSX user id, the tasks' owner_user_id):
+
+        return lambda user_id, since: {
+            t.draft.milestone_id
+            for t in tasks_since(store, user_id, since)
+            if t.hok and t.state != "rejected"
+        }
     """
     return None
 

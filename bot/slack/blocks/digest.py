@@ -146,15 +146,25 @@ def _title(name: str, number: str | None) -> str:
 def _fit(
     groups: tuple[AccountGroup, ...], room: int
 ) -> tuple[list[dict], list[tuple[AccountGroup, int]]]:
-    """Blocks for as many milestones as fit in `room`, and what was left out per account."""
-    total = sum(1 + 2 * len(g.items) for g in groups)
-    if total > room:
+    """Blocks for as many milestones as fit in `room`, and what was left out per account.
+
+    When not all fit, each account shows its most urgent few (the same number for all,
+    as many as fit), so one large account does not crowd the others out.
+    """
+
+    def size(cap: int) -> int:
+        return sum(1 + 2 * min(cap, len(g.items)) for g in groups)
+
+    cap = max((len(g.items) for g in groups), default=0)
+    if size(cap) > room:
         room -= 1  # the overflow line
+        while cap > 1 and size(cap) > room:
+            cap -= 1
     blocks: list[dict] = []
     left_out: list[tuple[AccountGroup, int]] = []
     index = 0
     for group in groups:
-        shown = min(len(group.items), max(0, (room - len(blocks) - 1) // 2))
+        shown = min(cap, len(group.items), max(0, (room - len(blocks) - 1) // 2))
         if shown:
             blocks.append(section(_group_heading(group)))
             for item in group.items[:shown]:
@@ -208,7 +218,7 @@ def _date(item: DigestItem) -> str:
 def _at_risk_for(item: DigestItem) -> str:
     days = item.days_at_risk
     if days == 0:
-        return "at risk since today (as far as the bot has seen)"
+        return "first seen at risk today"
     return f"at risk {days} day{'s' if days != 1 else ''} (seen since {day_label(item.since)})"
 
 
