@@ -25,7 +25,7 @@ from bot.slack.blocks import check_message, decode_value
 from bot.slack.blocks.digest import digest_blocks, digest_text
 from bot.slack.blocks.ids import ACTION_LOG_TASK
 from bot.store.digest import DigestMemory, SeenMilestone
-from bot.workflows.digest import Digest, build_digest, remember
+from bot.workflows.digest import Digest, build_digest, hok_since, remember
 
 TODAY = dt.date(2026, 5, 4)  # NOW's day, a Monday
 
@@ -133,13 +133,11 @@ def test_remember_keeps_first_seen_dates_and_forgets_recovered() -> None:
 
 
 def test_needs_attention_is_at_risk_without_a_hok_task_in_14_days() -> None:
-    calls: list[tuple[str, dt.datetime]] = []
-
-    def hok_milestones_since(user_id: str, since: dt.datetime) -> set[str]:
-        calls.append((user_id, since))
+    def hok_milestones_since(user_id: str, since: dt.date) -> set[str]:
+        assert (user_id, since) == ("u-me", dt.date(2026, 4, 20))
         return {AT_RISK.id, ON_TRACK.id}
 
-    hok = hok_milestones_since("u-me", NOW - dt.timedelta(days=14))
+    hok = hok_milestones_since("u-me", hok_since(TODAY))
     d = make(hok=hok)
     flagged = {i.milestone.id for i in d.items if i.needs_attention}
     assert flagged == {BLOCKED.id, LOWER_CASE.id, CHANNEL_BLOCKED.id, TOM_AT_RISK.id}

@@ -327,3 +327,26 @@ async def test_stopped_before_the_post_the_day_is_not_lost(tmp_path: Path) -> No
 
 def scheduler_mark(bot: Harness) -> object:
     return DigestStore(bot.runtime.store).mark(OWNER, dt.date(2026, 12, 7))
+
+
+async def test_needs_attention_asks_the_hok_record_for_the_books_owner(tmp_path: Path) -> None:
+    asked: list[tuple[str, dt.date]] = []
+    logged: set[str] = set()
+
+    def hok_milestones_since(user_id: str, since: dt.date) -> set[str]:
+        asked.append((user_id, since))
+        return logged
+
+    async with bot_in(tmp_path, "Europe/Berlin") as bot:
+        time = TimeMachine(dt.datetime(2026, 12, 7, 8, 30, tzinfo=BERLIN))
+        scheduler = make(bot, time, hok=hok_milestones_since)
+        snap = await digest_scheduler.refresh_book(bot.runtime.gateway, bot.runtime.store)
+        at_risk = [m.id for m in snap.snapshot.milestones if m.needs_attention]
+        logged.update(at_risk[1:])  # a HoK task on all but one
+        (outcome,) = await scheduler.tick()
+        assert asked == [(bot.sandbox.dataset.me.user_id, dt.date(2026, 11, 23))]
+        assert outcome.digest is not None
+        flagged = [i.milestone.id for i in outcome.digest.items if i.needs_attention]
+        assert flagged == [at_risk[0]]
+        said = texts({"blocks": digests(bot)[0].blocks})
+        assert "1 needs attention" in said and said.count("*needs attention*") <= 1

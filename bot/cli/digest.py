@@ -66,13 +66,14 @@ def preview(book: Book, digests: DigestStore, runtime: Runtime, now: dt.datetime
     """The digest this book would get now, on this machine's local day."""
     hok = hok_lookup(runtime.store)
     uid = book.snapshot.user.user_id
+    today = now.astimezone().date()
     return build_digest(
         book.snapshot,
         book.freshness,
         digests.memory(uid),
-        today=now.astimezone().date(),
+        today=today,
         now=now,
-        hok_milestones=hok(uid, hok_since(now)) if hok else None,
+        hok_milestones=hok(uid, hok_since(today)) if hok else None,
     )
 
 

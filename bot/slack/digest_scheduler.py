@@ -221,15 +221,15 @@ class DigestScheduler:
             self._store.memory(snap.user.user_id),
             today=day,
             now=now,
-            hok_milestones=self._hok_milestones(snap.user.user_id, now),
+            hok_milestones=self._hok_milestones(snap.user.user_id, day),
             late=late,
         )
 
-    def _hok_milestones(self, user_id: str, now: dt.datetime) -> set[str] | None:
+    def _hok_milestones(self, user_id: str, day: dt.date) -> set[str] | None:
         if self._hok is None:
             return None
         try:
-            return set(self._hok(user_id, hok_since(now)))
+            return set(self._hok(user_id, hok_since(day)))
         except Exception:  # without the record, flag nothing rather than everything
             log.exception("could not read the HoK task record")
             return None

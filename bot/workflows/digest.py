@@ -23,9 +23,9 @@ _CANONICAL = {s.value.casefold(): s.value for s in MilestoneStatus}
 AT_RISK = frozenset({S.AT_RISK.value, S.BLOCKED.value})
 RECOVERED = frozenset({S.ON_TRACK.value, S.COMPLETED.value})
 
-# (MSX user id of the book, since) -> ids of the milestones with a HoK task logged by this
-# bot since then. The HoK back end's tasks_since answers it (see hok_lookup below).
-HokLookup = Callable[[str, dt.datetime], set[str]]
+# (MSX user id of the book, first day) -> ids of the milestones with a HoK task logged by
+# this bot dated that day or later. The HoK back end's tasks_since answers it (hok_lookup).
+HokLookup = Callable[[str, dt.date], set[str]]
 
 ChangeKind = Literal["newly_blocked", "newly_at_risk", "recovered", "closed", "gone"]
 
@@ -34,8 +34,8 @@ def hok_lookup(store: SnapshotStore) -> HokLookup | None:
     """The bot's record of HoK tasks, for "needs attention"; None: no record to ask, and
     then nothing is flagged (rather than everything).
 
-    MERGE (issue 11), the one place to wire it, with tasks_since from
-    bot.workflows.log_task (user_id: the book's MSX user id, the tasks' owner_user_id):
+    MERGE (issue 11), the one place to wire it, with tasks_since(store, user_id, since:
+    date) from bot.workflows.log_task (user_id: the book's MSX user id = owner_user_id):
 
         return lambda user_id, since: {
             t.draft.milestone_id
@@ -195,8 +195,9 @@ def remember(digest: Digest) -> DigestMemory:
     )
 
 
-def hok_since(now: dt.datetime) -> dt.datetime:
-    return now - HOK_WINDOW
+def hok_since(today: dt.date) -> dt.date:
+    """The first day a HoK task still counts on (14 days back from the person's today)."""
+    return today - HOK_WINDOW
 
 
 def _group_order(g: AccountGroup) -> tuple[int, int, int, str, str]:
