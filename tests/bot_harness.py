@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import SecretStr
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_double import Envelope, Message, SlackDouble
+from slack_double import Clock, Envelope, Message, SlackDouble
 
 from bot.config import Settings
 from bot.runtime import Runtime
@@ -189,12 +189,15 @@ async def running_bot(
     allowed: tuple[str, ...] = (COLLEAGUE,),
     transport_from_server: bool = False,
     learn_owner_first: bool = True,
+    slack_clock: Clock | None = None,
 ) -> AsyncIterator[Harness]:
     """With `learn_owner_first=False` the bot asks MSX who its owner is in the background,
     as `msx-bot run` does, instead of before it connects."""
     sandbox = sandbox or SandboxMsx()
     data = sandbox.dataset
-    async with SlackDouble(bot_token="xoxb-test", app_token="xapp-test") as slack:
+    async with SlackDouble(
+        bot_token="xoxb-test", app_token="xapp-test", clock=slack_clock
+    ) as slack:
         slack.add_user(OWNER, "avery", data.me.email, real_name=data.me.name)
         colleague = data.colleagues[0]
         slack.add_user(COLLEAGUE, "jordan", colleague.email, real_name=colleague.name)

@@ -298,7 +298,7 @@ async def test_tasks_since_lists_my_tasks_whatever_became_of_them(w: World) -> N
     await w.logger.submit("c", w.draft(date=dt.date(2026, 10, 1)), owner_user_id=w.me)
     other = w.sandbox.dataset.tables["systemusers"][1]["systemuserid"]
     await w.logger.submit("d", w.draft(), owner_user_id=other)
-    mine = tasks_since(w.store, w.me, dt.date(2026, 11, 1))
+    mine = tasks_since(w.store, w.me, dt.date(2026, 11, 30))  # the day itself counts
     assert [(t.draft.date, t.state) for t in mine] == [
         (dt.date(2026, 11, 30), "created"),
         (dt.date(2026, 12, 3), "rejected"),
@@ -471,3 +471,50 @@ async def test_a_task_queued_while_the_worker_naps_wakes_it(w: World) -> None:
     with pytest.raises(asyncio.CancelledError):
         await worker
     assert naps == [300, 30]  # woken, it naps until the queued task is due
+
+
+async def test_an_error_reading_a_lost_create_back_is_queued_never_rejected(w: World) -> None:
+    w.network.lose = ["POST"]
+    w.network.fail = {"GET": 400}
+    queued = await w.logger.submit("k1", w.draft(), owner_user_id=w.me)
+    assert queued.state == "queued"  # MSX may have it: a rejection would invite a resubmit
+    w.clock.advance(30)
+    (done,) = await w.outbox.drain_once()
+    assert done.state == "created" and len(in_msx(w)) == 1 and len(w.posts()) == 1
+
+
+async def test_a_kick_is_for_one_pass(w: World) -> None:
+    w.network.refusing = True
+    await w.logger.submit("k1", w.draft(), owner_user_id=w.me)
+    w.outbox.kick()
+    assert await w.outbox.drain_once() == []  # tried at once, still refused
+    row = TaskStore(w.store).get("k1")
+    assert row is not None and row.attempts == 2
+    assert await w.outbox.drain_once() == []
+    row = TaskStore(w.store).get("k1")
+    assert row is not None and row.attempts == 2  # not again until it is due
+
+
+async def test_a_queued_task_msx_then_refuses_is_reported_rejected(w: World) -> None:
+    w.sandbox.faults.off_vpn = True
+    await w.logger.submit("k1", w.draft(category_code=123), owner_user_id=w.me)
+    w.sandbox.faults.off_vpn = False
+    w.clock.advance(30)
+    (done,) = await w.outbox.drain_once(w.notify)
+    assert done.state == "rejected" and "msp_taskcategory" in (done.reason or "")
+    assert w.told == [done] and w.outbox.pending() == []
+
+
+async def test_the_worker_skips_a_task_being_sent_right_now(w: World) -> None:
+    w.sandbox.faults.hang = True
+    sending = asyncio.create_task(w.logger.submit("k1", w.draft(), owner_user_id=w.me))
+    for _ in range(10):
+        await asyncio.sleep(0)
+    w.clock.advance(600)  # long enough that a row left pending looks abandoned
+    draining = asyncio.create_task(w.outbox.drain_once())
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert draining.done() and draining.result() == []  # did not wait for the submit
+    w.sandbox.faults.release()
+    done = await sending
+    assert done.state == "created" and len(w.posts()) == 1

@@ -334,7 +334,8 @@ def test_usage_hint_names_every_subcommand(manifest: dict[str, Any]) -> None:
 
     (entry,) = manifest["features"]["slash_commands"]
     hint = (
-        "accounts | team <account> | milestones <account> | log [account] | tasks | refresh | help"
+        "accounts | team <account> | milestones <account> | log [account] | tasks | refresh "
+        "| digest [on HH:MM, off, now] | help"
     )
     assert entry["usage_hint"] == hint
     hinted = [part.split()[0] for part in entry["usage_hint"].split("|")]

@@ -108,6 +108,7 @@ async def test_patch_completes_a_task(c: httpx.AsyncClient, sb: SandboxMsx) -> N
     ("change", "pair"),
     [
         ({"statecode": 1}, (1, 5)),  # the state's default status
+        ({"statecode": 0}, (0, 2)),
         ({"statecode": 2}, (2, 6)),
         ({"statecode": 0, "statuscode": 3}, (0, 3)),
         ({"statuscode": 4}, (0, 4)),  # within the current state

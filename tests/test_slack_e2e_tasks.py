@@ -7,11 +7,15 @@ double-clicked submission, MSX away at submit time and back, a 400 from MSX.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import json
+import shutil
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from bot_harness import COLLEAGUE, OWNER, STRANGER, Harness, buttons, running_bot, texts
 from slack_double import Envelope, Message, payloads
 
@@ -25,6 +29,27 @@ INTERNAL = 861980012  # not HoK
 
 
 # ----- helpers
+
+
+@pytest.fixture(scope="module")
+def imported_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The owner's snapshot, imported once: most tests start from a copy of it."""
+    folder = tmp_path_factory.mktemp("book")
+
+    async def first_use() -> None:
+        async with running_bot(folder) as bot:
+            await snapshot(bot)
+
+    asyncio.run(first_use())
+    return folder
+
+
+@pytest.fixture
+def booked(tmp_path: Path, imported_book: Path) -> Path:
+    """A folder whose bot.db already holds the owner's snapshot (as after a first import)."""
+    for file in imported_book.glob("bot.db*"):
+        shutil.copy(file, tmp_path / file.name)
+    return tmp_path
 
 
 def input_block(view: dict[str, Any], prefix: str) -> dict[str, Any] | None:
@@ -121,10 +146,9 @@ def form_inputs(view: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 
 async def test_msx_log_opens_from_the_snapshot_and_logs_a_completed_hok_task(
-    tmp_path: Path,
+    booked: Path,
 ) -> None:
-    async with running_bot(tmp_path) as bot:
-        await snapshot(bot)
+    async with running_bot(booked) as bot:
         account_id, name = account_with_milestones(bot)
         bot.sandbox.stats.reset()
 
@@ -169,8 +193,12 @@ async def test_first_use_opens_a_loading_modal_and_fills_it_after_the_import(
 ) -> None:
     async with running_bot(tmp_path) as bot:
         view = await open_with_command(bot)
-        assert input_block(view, tm.BLOCK_ACCOUNT) is None  # "loading", no form yet
-        assert "Fetching your accounts" in texts({"blocks": view["blocks"]})
+        # What views.open showed (the form may have replaced it by now): "loading", no form.
+        (opened,) = [c for c in bot.slack.calls_to("views.open") if c.ok]
+        loading = opened.params["view"]
+        loading = json.loads(loading) if isinstance(loading, str) else loading
+        assert input_block(loading, tm.BLOCK_ACCOUNT) is None
+        assert "Fetching your accounts" in texts({"blocks": loading["blocks"]})
 
         def filled() -> dict[str, Any] | None:
             top = bot.slack.top_view(OWNER)
@@ -189,9 +217,9 @@ async def test_first_use_opens_a_loading_modal_and_fills_it_after_the_import(
 
 
 async def test_a_milestone_rows_button_preselects_its_account_and_milestone(
-    tmp_path: Path,
+    booked: Path,
 ) -> None:
-    async with running_bot(tmp_path) as bot:
+    async with running_bot(booked) as bot:
         account_id, name = account_with_milestones(bot)
         reply = await bot.command(OWNER, f"milestones {name}")
         log_buttons = [k for k in buttons(reply) if k.startswith("log_task:")]
@@ -212,9 +240,8 @@ async def test_a_milestone_rows_button_preselects_its_account_and_milestone(
         bot.slack.assert_no_problems()
 
 
-async def test_the_global_shortcut_opens_the_form(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as bot:
-        await snapshot(bot)
+async def test_the_global_shortcut_opens_the_form(booked: Path) -> None:
+    async with running_bot(booked) as bot:
         before = len(bot.slack.calls_to("views.open"))
         env = await bot.slack.send_global_shortcut(OWNER, SHORTCUT_LOG_TASK)
         await bot.slack.wait_ack(env)
@@ -231,10 +258,9 @@ async def test_the_global_shortcut_opens_the_form(tmp_path: Path) -> None:
 
 
 async def test_the_message_shortcut_fills_subject_and_description_with_a_link_back(
-    tmp_path: Path,
+    booked: Path,
 ) -> None:
-    async with running_bot(tmp_path) as bot:
-        await snapshot(bot)
+    async with running_bot(booked) as bot:
         text = "Design review with Contoso's data team\nWe sketched the lakehouse and next steps."
         message = bot.slack.post_as_user(COLLEAGUE, "C7", text)
         before = len(bot.slack.calls_to("views.open"))
@@ -254,10 +280,9 @@ async def test_the_message_shortcut_fills_subject_and_description_with_a_link_ba
 
 
 async def test_choosing_another_account_refills_the_milestones_and_keeps_the_rest(
-    tmp_path: Path,
+    booked: Path,
 ) -> None:
-    async with running_bot(tmp_path) as bot:
-        await snapshot(bot)
+    async with running_bot(booked) as bot:
         first_id, first_name = account_with_milestones(bot)
         data = bot.sandbox.dataset
         other = next(
@@ -289,9 +314,8 @@ async def test_choosing_another_account_refills_the_milestones_and_keeps_the_res
         bot.slack.assert_no_problems()
 
 
-async def test_wrong_input_gets_inline_errors_and_creates_nothing(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as bot:
-        await snapshot(bot)
+async def test_wrong_input_gets_inline_errors_and_creates_nothing(booked: Path) -> None:
+    async with running_bot(booked) as bot:
         _, name = account_with_milestones(bot)
         view = await open_with_command(bot, name)
         subject, minutes = tm.action_of(tm.BLOCK_SUBJECT), tm.action_of(tm.BLOCK_MINUTES)
@@ -312,9 +336,8 @@ async def test_wrong_input_gets_inline_errors_and_creates_nothing(tmp_path: Path
         bot.slack.assert_no_problems()
 
 
-async def test_more_than_100_milestones_are_searched_and_one_is_logged(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as bot:
-        await snapshot(bot)
+async def test_more_than_100_milestones_are_searched_and_one_is_logged(booked: Path) -> None:
+    async with running_bot(booked) as bot:
         data = bot.sandbox.dataset
         account_id = data.special["big_milestones"]
         rows = [
@@ -358,10 +381,9 @@ async def test_more_than_100_milestones_are_searched_and_one_is_logged(tmp_path:
 
 
 async def test_a_redelivered_and_a_double_clicked_submission_make_one_task(
-    tmp_path: Path,
+    booked: Path,
 ) -> None:
-    async with running_bot(tmp_path) as bot:
-        await snapshot(bot)
+    async with running_bot(booked) as bot:
         _, name = account_with_milestones(bot)
         view = await open_with_command(bot, name)
         first = await bot.slack.send_view_submission(OWNER, view, inputs=form_inputs(view))
@@ -380,10 +402,9 @@ async def test_a_redelivered_and_a_double_clicked_submission_make_one_task(
 
 
 async def test_msx_away_at_submit_queues_the_task_and_the_outbox_creates_it_once(
-    tmp_path: Path,
+    booked: Path,
 ) -> None:
-    async with running_bot(tmp_path) as bot:
-        await snapshot(bot)
+    async with running_bot(booked) as bot:
         _, name = account_with_milestones(bot)
         view = await open_with_command(bot, name)
         bot.sandbox.faults.off_vpn = True
@@ -413,9 +434,8 @@ async def test_msx_away_at_submit_queues_the_task_and_the_outbox_creates_it_once
         bot.slack.assert_no_problems()
 
 
-async def test_a_400_from_msx_says_why_and_reopens_the_form_filled_in(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as bot:
-        await snapshot(bot)
+async def test_a_400_from_msx_says_why_and_reopens_the_form_filled_in(booked: Path) -> None:
+    async with running_bot(booked) as bot:
         account_id, name = account_with_milestones(bot)
         view = await open_with_command(bot, name)
         inputs = form_inputs(view)
@@ -450,9 +470,8 @@ async def test_a_400_from_msx_says_why_and_reopens_the_form_filled_in(tmp_path: 
 # ----- who may, and what I logged
 
 
-async def test_strangers_get_the_refusal_and_nothing_is_logged(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as bot:
-        await snapshot(bot)
+async def test_strangers_get_the_refusal_and_nothing_is_logged(booked: Path) -> None:
+    async with running_bot(booked) as bot:
         before = len(bot.slack.calls_to("views.open"))
         env = await bot.slack.send_global_shortcut(STRANGER, SHORTCUT_LOG_TASK)
         await bot.slack.wait_ack(env)
@@ -489,9 +508,8 @@ async def test_strangers_get_the_refusal_and_nothing_is_logged(tmp_path: Path) -
         bot.slack.assert_no_problems()
 
 
-async def test_msx_tasks_totals_this_week_and_month(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as bot:
-        await snapshot(bot)
+async def test_msx_tasks_totals_this_week_and_month(booked: Path) -> None:
+    async with running_bot(booked) as bot:
         _, name = account_with_milestones(bot)
         subject, minutes = tm.action_of(tm.BLOCK_SUBJECT), tm.action_of(tm.BLOCK_MINUTES)
         category = tm.action_of(tm.BLOCK_CATEGORY)
@@ -516,10 +534,9 @@ async def test_msx_tasks_totals_this_week_and_month(tmp_path: Path) -> None:
         bot.slack.assert_no_problems()
 
 
-async def test_a_task_queued_before_a_restart_is_created_after_it(tmp_path: Path) -> None:
+async def test_a_task_queued_before_a_restart_is_created_after_it(booked: Path) -> None:
     sandbox = SandboxMsx()
-    async with running_bot(tmp_path, sandbox=sandbox) as bot:
-        await snapshot(bot)
+    async with running_bot(booked, sandbox=sandbox) as bot:
         _, name = account_with_milestones(bot)
         view = await open_with_command(bot, name)
         sandbox.faults.off_vpn = True
@@ -528,7 +545,7 @@ async def test_a_task_queued_before_a_restart_is_created_after_it(tmp_path: Path
     assert tasks_in_msx(bot) == []
 
     sandbox.faults.off_vpn = False  # back on the VPN, the bot starts again
-    async with running_bot(tmp_path, sandbox=sandbox) as again:
+    async with running_bot(booked, sandbox=sandbox) as again:
         (created,) = await wait_dms(again, 1)
         assert "Your queued task is now in MSX" in texts({"blocks": created.blocks})
         assert len(tasks_in_msx(again)) == 1
@@ -576,9 +593,8 @@ async def test_first_use_off_the_vpn_says_so_in_the_form(tmp_path: Path) -> None
         bot.slack.assert_no_problems()
 
 
-async def test_forged_or_stale_buttons_get_a_clear_answer_and_no_form(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as bot:
-        await snapshot(bot)
+async def test_forged_or_stale_buttons_get_a_clear_answer_and_no_form(booked: Path) -> None:
+    async with running_bot(booked) as bot:
         forged_reopen = '{"task": "nope", "owner": "someone-else", "date": "2026-01-01"}'
         for action_id, value, says in [
             ("log_task:3", "not json", "no longer works"),
@@ -595,10 +611,9 @@ async def test_forged_or_stale_buttons_get_a_clear_answer_and_no_form(tmp_path: 
 
 
 async def test_msx_log_redelivered_opens_one_form_and_an_expired_trigger_says_so(
-    tmp_path: Path,
+    booked: Path,
 ) -> None:
-    async with running_bot(tmp_path) as bot:
-        await snapshot(bot)
+    async with running_bot(booked) as bot:
         before = len(bot.slack.responses)
         env = await bot.send(OWNER, "log")
         await opened_view(bot, OWNER, 0)
@@ -635,10 +650,9 @@ async def test_msx_log_redelivered_opens_one_form_and_an_expired_trigger_says_so
 
 
 async def test_a_queued_task_msx_then_refuses_is_reported_with_the_fix_button(
-    tmp_path: Path,
+    booked: Path,
 ) -> None:
-    async with running_bot(tmp_path) as bot:
-        await snapshot(bot)
+    async with running_bot(booked) as bot:
         _, name = account_with_milestones(bot)
         view = await open_with_command(bot, name)
         bot.sandbox.faults.off_vpn = True
@@ -658,9 +672,8 @@ async def test_a_queued_task_msx_then_refuses_is_reported_with_the_fix_button(
         bot.slack.assert_no_problems()
 
 
-async def test_a_refresh_that_reaches_msx_sends_the_queued_tasks(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as bot:
-        await snapshot(bot)
+async def test_a_refresh_that_reaches_msx_sends_the_queued_tasks(booked: Path) -> None:
+    async with running_bot(booked) as bot:
         _, name = account_with_milestones(bot)
         view = await open_with_command(bot, name)
         bot.sandbox.faults.off_vpn = True
@@ -675,3 +688,28 @@ async def test_a_refresh_that_reaches_msx_sends_the_queued_tasks(tmp_path: Path)
         assert "Your queued task is now in MSX" in texts({"blocks": created.blocks})
         assert len(tasks_in_msx(bot)) == 1
         bot.slack.assert_no_problems()
+
+
+async def test_a_submission_redelivered_after_a_restart_is_not_logged_or_told_again(
+    booked: Path,
+) -> None:
+    sandbox = SandboxMsx()
+    async with running_bot(booked, sandbox=sandbox) as bot:
+        _, name = account_with_milestones(bot)
+        view = await open_with_command(bot, name)
+        first = await bot.slack.send_view_submission(OWNER, view, inputs=form_inputs(view))
+        await wait_dms(bot, 1)
+    async with running_bot(booked, sandbox=sandbox) as again:
+        retry = await again.slack.send_envelope(
+            "interactive", first.payload, accepts_response_payload=True, retry_attempt=1
+        )
+        await again.slack.wait_ack(retry)
+        # A new task after it: its DM comes once anything the retry set off has finished
+        # (that takes a store read; the new one a round trip to MSX).
+        view = await open_with_command(again, name)
+        subject = tm.action_of(tm.BLOCK_SUBJECT)
+        await submit(again, view, **form_inputs(view, **{subject: "After the restart"}))
+        (only,) = await wait_dms(again, 1)
+        assert "After the restart" in texts({"blocks": only.blocks})
+        assert len(tasks_in_msx(again)) == 2
+        again.slack.assert_no_problems()

@@ -140,6 +140,18 @@ def test_a_category_by_code_or_name(given: object, code: int | None) -> None:
     assert (found.code if found else None) == code
 
 
+def test_an_exact_name_wins_over_a_longer_one_it_starts() -> None:
+    cats = ordered_categories([(1, "Demo"), (2, "Demo Extended")])
+    found = find_category("DEMO", cats)
+    assert found is not None and found.code == 1
+    assert find_category("demo e", cats) == cats[1]
+
+
+def test_ids_are_kept_in_lower_case() -> None:
+    draft = build_draft(good(account=ACCOUNT.upper(), milestone=MILESTONE.upper()), CATS)
+    assert (draft.account_id, draft.milestone_id) == (ACCOUNT, MILESTONE)
+
+
 def test_the_fallback_table_puts_hok_first_and_marks_it() -> None:
     cats = categories(SnapshotStore.in_memory())
     hok = [c for c in cats if c.hok]

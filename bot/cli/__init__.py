@@ -313,3 +313,4 @@ def main() -> None:
 from bot.cli import tasks as _tasks  # noqa: E402
 
 _tasks.register(app)
+from bot.cli import digest as _digest  # noqa: E402, F401  (registers `msx-bot digest`)

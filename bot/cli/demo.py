@@ -7,6 +7,7 @@ as Slack does) and say how to see the rest.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import tempfile
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from bot.config import Settings
 from bot.domain import Account, LoggedTask, Snapshot
 from bot.runtime import Runtime
 from bot.workflows.book import Book, refresh_book
+from bot.workflows.digest import build_digest
 
 PAGE = 8  # rows a step shows: with its title and caption, a 24-line screen
 SANDBOX_URL = "http://127.0.0.1:8765"
@@ -80,6 +82,7 @@ def _show(book: Book, console: Console, task: LoggedTask | None = None) -> None:
         console.print(f"[yellow]![/] {gap}", highlight=False)
     if task is not None:
         show_demo_task(console, task)
+    show_digest(book, console)
     console.print(
         Panel(
             "Go on, with the sandbox's own database (MSX_BOT_DB), never your real one:\n"
@@ -95,6 +98,23 @@ def _show(book: Book, console: Console, task: LoggedTask | None = None) -> None:
         ),
         highlight=False,
     )
+
+
+def show_digest(book: Book, console: Console) -> None:
+    """The morning digest of the same book, as `msx-bot digest` prints it."""
+    from bot.cli.digest import print_digest
+
+    now = dt.datetime.now(dt.UTC)
+    digest = build_digest(
+        book.snapshot,
+        book.freshness,
+        None,
+        today=now.astimezone().date(),
+        now=now,
+        hok_milestones=None,
+    )
+    console.print(Panel.fit("The morning digest: a DM on weekdays at 08:30 (msx-bot digest)"))
+    print_digest(console, digest, now, limit=8)
 
 
 def _busiest(snap: Snapshot) -> Account | None:

@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.deps import BotDeps
+from bot.slack.digest_scheduler import DigestScheduler
 from bot.slack.listeners import actions, command, events, task_entry, task_form, task_submit
 from bot.slack.listeners.gate import make_gate
 from bot.slack.task_flow import TaskFlow, start_outbox
@@ -33,6 +34,9 @@ def build_app(deps: BotDeps, client: AsyncWebClient) -> AsyncApp:
 
 
 # --- Background tasks: started by whoever runs the app, once it is connected (runner.serve);
-# cancel them on shutdown. The HoK task outbox worker (issue 11).
+# cancel them on shutdown: the HoK task outbox worker (issue 11), the morning digest (12).
 def start_background(deps: BotDeps, client: AsyncWebClient) -> list[asyncio.Task[None]]:
-    return [start_outbox(deps, client)]
+    return [
+        start_outbox(deps, client),
+        asyncio.create_task(DigestScheduler(deps, client).run(), name="digest-scheduler"),
+    ]

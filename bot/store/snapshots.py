@@ -207,6 +207,38 @@ class SnapshotStore:
         with writing(self._engine) as session:
             session.merge(StateRow(user_id=user_id, key=key, value=value))
 
+    def claim_state(self, user_id: str, key: str, value: str) -> bool:
+        """Set `key` only if it has no value yet: True when this call set it.
+
+        One INSERT in a write transaction: of two processes on one file, exactly one wins.
+        """
+        sql = "INSERT INTO user_state (user_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+        with writing(self._engine) as session:
+            result = session.connection().exec_driver_sql(sql, (user_id, key, value))
+            return bool(result.rowcount == 1)
+
+    def state_keys(self, user_id: str, prefix: str) -> list[str]:
+        """The user's keys that start with `prefix`, in order."""
+        query = (
+            select(StateRow.key)
+            .where(
+                col(StateRow.user_id) == user_id,
+                col(StateRow.key).startswith(prefix, autoescape=True),
+            )
+            .order_by(col(StateRow.key))
+        )
+        with reading(self._engine) as session:
+            return list(session.exec(query))
+
+    def delete_state(self, user_id: str, keys: list[str]) -> None:
+        if not keys:
+            return
+        table = table_of(StateRow)
+        with writing(self._engine) as session:
+            session.connection().execute(
+                delete(table).where(table.c.user_id == user_id, table.c.key.in_(keys))
+            )
+
 
 _DIALECT = sqlite.dialect()  # pysqlite, as the engine's
 

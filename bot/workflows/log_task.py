@@ -397,13 +397,11 @@ class TaskLogger:
         """
         _check_ids(draft, owner_user_id)
         async with self.lock(key):
-            existing = self.tasks.get(key)
-            if existing is not None:
-                return logged(existing)
+            # A key seen before gets its stored row back: nothing is sent again.
             row = self.tasks.add(self._new_row(key, draft, owner_user_id, slack_user_id,
                                                milestone_name, account_name))  # fmt: skip
             if row.state != PENDING or row.attempts:
-                return logged(row)  # another process stored this key first
+                return logged(row)
             row = await self.attempt(row)
         if row.state == QUEUED:
             self.queued_event.set()

@@ -12,6 +12,10 @@ USAGE = (
     ("/msx log [account]", "log an HoK task after a call (a form; also a shortcut)"),
     ("/msx tasks", "the HoK tasks you logged this week and this month"),
     ("/msx refresh", "fetch a fresh snapshot from MSX (needs the VPN)"),
+    (
+        "/msx digest",
+        "your morning DM of milestones at risk: `on [HH:MM] [weekdays|daily]`, `off`, `now`",
+    ),
     ("/msx help", "this help"),
 )
 

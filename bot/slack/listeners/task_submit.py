@@ -70,8 +70,10 @@ def register(app: AsyncApp, flow: TaskFlow) -> None:
             await ack(response_action="errors", errors=tm.error_blocks_for(errors, form, blocks))
             return
         key = submission_key(view)
-        if key in seen:
-            await ack()  # the same submission again: it is being (or was) logged
+        if key in seen or flow.deps.tasks.tasks.get(key) is not None:
+            # The same submission again (a redelivery, a second click, or one from before a
+            # restart): it is being, or was, logged and the person told.
+            await ack()
             return
         seen[key] = None
         if len(seen) > SEEN_SUBMISSIONS:
@@ -86,7 +88,7 @@ def register(app: AsyncApp, flow: TaskFlow) -> None:
                 slack_user_id=person.slack_id,
             )
         except Exception:
-            # The draft is stored before MSX is asked: the outbox still has it.
+            # A bug or the store failing: if the row was stored, the outbox still has it.
             log.exception("logging a task failed")
             seen.pop(key, None)
             await flow.notifier.failed(person.slack_id, draft.subject)
