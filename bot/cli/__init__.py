@@ -312,5 +312,6 @@ def main() -> None:
 # Task logging lives in its own module (bot/cli/tasks.py); its commands join this app.
 from bot.cli import tasks as _tasks  # noqa: E402
 
-_tasks.register(app)
+app.command("log-task")(friendly(_tasks.log_task))
+app.command("tasks")(friendly(_tasks.tasks))
 from bot.cli import digest as _digest  # noqa: E402, F401  (registers `msx-bot digest`)

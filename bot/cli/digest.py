@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from bot.cli import JsonOpt, _book, _emit, _run, app, console, render
+from bot.cli import JsonOpt, _book, _emit, _run, app, console, friendly, render
 from bot.runtime import Runtime
 from bot.store.digest import DigestStore
 from bot.workflows.book import Book, known_owner
@@ -44,6 +44,7 @@ class NotSent(Exception):
 
 
 @app.command()
+@friendly
 def digest(as_json: JsonOpt = False, send: SendOpt = False) -> None:
     """My milestones at risk, as the morning digest has them (--send: DM it through Slack)."""
     if send:
@@ -73,7 +74,7 @@ def preview(book: Book, digests: DigestStore, runtime: Runtime, now: dt.datetime
         digests.memory(uid),
         today=today,
         now=now,
-        hok_milestones=hok(uid, hok_since(today)) if hok else None,
+        hok_milestones=hok(uid, hok_since(today)),
     )
 
 

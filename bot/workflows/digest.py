@@ -15,6 +15,7 @@ from typing import Literal
 from bot.domain import Freshness, Identity, Milestone, MilestoneStatus, Snapshot, fold
 from bot.store.digest import DigestMemory, SeenMilestone
 from bot.store.snapshots import SnapshotStore
+from bot.workflows.log_task import tasks_since
 
 S = MilestoneStatus
 # A milestone at risk with no HoK task logged by this bot in this long needs attention.
@@ -30,20 +31,14 @@ HokLookup = Callable[[str, dt.date], set[str]]
 ChangeKind = Literal["newly_blocked", "newly_at_risk", "recovered", "closed", "gone"]
 
 
-def hok_lookup(store: SnapshotStore) -> HokLookup | None:
-    """The bot's record of HoK tasks, for "needs attention"; None: no record to ask, and
-    then nothing is flagged (rather than everything).
-
-    MERGE (issue 11), the one place to wire it, with tasks_since(store, user_id, since:
-    date) from bot.workflows.log_task (user_id: the book's MSX user id = owner_user_id):
-
-        return lambda user_id, since: {
-            t.draft.milestone_id
-            for t in tasks_since(store, user_id, since)
-            if t.hok and t.state != "rejected"
-        }
-    """
-    return None
+def hok_lookup(store: SnapshotStore) -> HokLookup:
+    """The milestones with an HoK task logged through the bot since a day (not refused by
+    MSX), for "needs attention"."""
+    return lambda user_id, since: {
+        t.draft.milestone_id
+        for t in tasks_since(store, user_id, since)
+        if t.hok and t.state != "rejected"
+    }
 
 
 def status_of(milestone: Milestone) -> str | None:
