@@ -197,10 +197,6 @@ async def test_no_match_suggests_the_closest_names(tmp_path: Path) -> None:
         bot.slack.assert_no_problems()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="find_account suggests names that score 0 against the query (bot/workflows/lookup.py)",
-)
 async def test_a_name_like_none_of_mine_points_to_the_list(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as bot:
         shown = texts(await bot.command(OWNER, "team qqqqqqqq"))

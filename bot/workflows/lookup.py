@@ -15,6 +15,8 @@ _CANDIDATE_SCORE = 80
 _CLOSE_SCORE = 70
 _CLOSE_LEAD = 15
 _SUGGESTIONS = 3
+# A name that shares next to nothing with the query is no suggestion: the list is.
+_SUGGEST_SCORE = 30
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,8 @@ def find_account(accounts: Sequence[Account], query: str) -> AccountMatch:
     best, second = (scored + [("", 0.0, -1)] * 2)[:2]
     if best[1] >= _CLOSE_SCORE and best[1] - second[1] >= _CLOSE_LEAD:
         return AccountMatch(query=query, account=accounts[best[2]])
-    return AccountMatch(query=query, suggestions=[accounts[i] for _, _, i in scored[:_SUGGESTIONS]])
+    near = [accounts[i] for _, score, i in scored[:_SUGGESTIONS] if score >= _SUGGEST_SCORE]
+    return AccountMatch(query=query, suggestions=near)
 
 
 def _ranked(accounts: list[Account], q: str) -> list[Account]:
