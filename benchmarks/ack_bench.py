@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import statistics
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -24,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from bot_harness import OWNER, Harness, running_bot  # noqa: E402
+from report import latency_table, machine  # noqa: E402  (benchmarks/, the script's folder)
 from slack_double import Envelope  # noqa: E402
-from stamp import machine  # noqa: E402  (benchmarks/, the script's own folder)
 
 from bot.slack.blocks.ids import PageRef  # noqa: E402
 
@@ -102,27 +101,8 @@ async def run_mode(hanging: bool, runs: int) -> dict[str, list[float]]:
 
 
 def table(results: dict[str, dict[str, list[float]]], runs: int) -> str:
-    modes = list(results)
-    head = "| command | " + " | ".join(f"{m}: median ms | {m}: worst ms" for m in modes) + " |"
-    rule = "|---|" + "---:|---:|" * len(modes)
-    rows = []
-    for name in results[modes[0]]:
-        cells = []
-        for mode in modes:
-            values = results[mode][name]
-            cells += [f"{statistics.median(values) * 1000:.1f}", f"{max(values) * 1000:.1f}"]
-        rows.append(f"| {name} | " + " | ".join(cells) + " |")
-    worst = max(v for mode in results.values() for vs in mode.values() for v in vs)
-    verdict = "within" if worst < SLACK_LIMIT_S else "OVER"
-    return "\n".join(
-        [
-            f"Ack latency over {runs} runs per command (Slack allows {SLACK_LIMIT_S:.0f} s); "
-            f"worst overall {worst * 1000:.1f} ms, {verdict} the limit.",
-            "",
-            head,
-            rule,
-            *rows,
-        ]
+    return latency_table(
+        results, first_column="command", what="Ack latency", limit_s=SLACK_LIMIT_S, runs=runs
     )
 
 

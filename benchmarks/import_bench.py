@@ -51,7 +51,7 @@ from pydantic import SecretStr
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from stamp import machine  # noqa: E402  (benchmarks/, the script's own folder)
+from report import machine  # noqa: E402  (benchmarks/, the script's own folder)
 
 from bot.config import Settings  # noqa: E402
 from bot.domain import Role  # noqa: E402
@@ -175,7 +175,7 @@ class Child:
 @dataclass
 class Found:
     accounts: set[str] = field(default_factory=set)
-    members: set[tuple[str, str, Role]] = field(default_factory=set)
+    members: set[tuple[str, str, str]] = field(default_factory=set)  # account, user, role
     milestones: set[str] = field(default_factory=set)
 
 

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import logging
-import statistics
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -26,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from bot_harness import OWNER, Harness, running_bot  # noqa: E402
+from report import latency_table, machine  # noqa: E402  (benchmarks/, the script's folder)
 from slack_double import Envelope  # noqa: E402
 
 from bot.slack.access import Person  # noqa: E402
@@ -129,36 +128,23 @@ async def run_mode(hanging: bool, runs: int) -> dict[str, list[float]]:
 
 
 def table(results: dict[str, dict[str, list[float]]], runs: int) -> str:
-    modes = list(results)
-    head = "| way in | " + " | ".join(f"{m}: median ms | {m}: worst ms" for m in modes) + " |"
-    rule = "|---|" + "---:|---:|" * len(modes)
-    rows = []
-    names = [n for n in results[modes[0]] if not n.startswith("submission")]
-    names += [n for n in results[modes[0]] if n.startswith("submission")]
-    for name in names:
-        cells = []
-        for mode in modes:
-            values = results[mode][name]
-            cells += [f"{statistics.median(values) * 1000:.1f}", f"{max(values) * 1000:.1f}"]
-        rows.append(f"| {name} | " + " | ".join(cells) + " |")
-    worst = max(v for mode in results.values() for vs in mode.values() for v in vs)
-    verdict = "within" if worst < TRIGGER_S else "OVER"
-    return "\n".join(
-        [
-            f"Trigger to views.open over {runs} runs per way in (a trigger lives "
-            f"{TRIGGER_S:.0f} s); worst overall {worst * 1000:.1f} ms, {verdict} the limit.",
-            "",
-            head,
-            rule,
-            *rows,
-        ]
+    first = next(iter(results.values()))
+    # The ways in first, the submission's ack last.
+    names = sorted(first, key=lambda n: n.startswith("submission"))
+    return latency_table(
+        results,
+        first_column="way in",
+        what="Trigger to views.open",
+        limit_s=TRIGGER_S,
+        runs=runs,
+        rows=names,
     )
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="sends per way in and mode")
-    parser.add_argument("--no-write", action="store_true", help="do not write MODAL_RESULTS.md")
+    parser.add_argument("--write", action="store_true", help="also write MODAL_RESULTS.md")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     results = {
@@ -167,12 +153,11 @@ async def main() -> None:
     }
     report = table(results, args.runs)
     print(report)
-    if args.no_write:
+    if not args.write:
         return
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     RESULTS.write_text(
         "# Log HoK task: trigger to modal\n\n"
-        f"`benchmarks/modal_bench.py --runs {args.runs}`, {stamp}: the real bot against the "
+        f"`benchmarks/modal_bench.py --runs {args.runs}`. {machine()}\n\nThe real bot against the "
         "Slack double (Socket Mode over localhost) and the MSX sandbox served over real HTTP, "
         "a 30-account book. Latency is from the double writing the envelope to the websocket "
         "to the bot's views.open arriving; the submission row is its ack (the task is logged "
