@@ -277,8 +277,7 @@ def run(
     """Run the Slack bot (Socket Mode) until Ctrl-C."""
     from bot.slack.runner import serve
 
-    if not logging.getLogger().isEnabledFor(logging.DEBUG):
-        logging.getLogger().setLevel(logging.INFO)
+    logs.show_on_terminal(logging.INFO)
     asyncio.run(serve(settings(), sandbox=sandbox))
 
 

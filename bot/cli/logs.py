@@ -111,6 +111,13 @@ def to_file(path: Path) -> Path | None:
     return path
 
 
+def show_on_terminal(level: int) -> None:
+    """Let `level` and up reach the terminal (`msx-bot run` narrates at INFO)."""
+    for handler in logging.getLogger().handlers:
+        if handler.get_name() == _HANDLER and handler.level > level:
+            handler.setLevel(level)
+
+
 def log_file() -> Path | None:
     for handler in logging.getLogger().handlers:
         if handler.get_name() == _FILE and isinstance(handler, logging.FileHandler):
