@@ -180,10 +180,13 @@ def test_a_bug_is_one_line_and_verbose_shows_its_traceback(
         raise KeyError("territory")
 
     monkeypatch.setattr("bot.cli.render.accounts_table", broken)
-    env = {"MSX_BOT_DB": str(tmp_path / "db"), "MSX_BASE_URL": served.server.url}
+    env = {"MSX_BOT_DB": str(tmp_path / "msx-bot.db"), "MSX_BASE_URL": served.server.url}
     line = one_line(invoke("accounts", **env))
-    assert line.startswith("✗ Unexpected error (KeyError: 'territory')")
-    assert "--verbose" in line
+    log = tmp_path / "msx-bot.log"  # beside the database, readable by its owner only
+    assert line.startswith("✗ Unexpected error (KeyError: 'territory'): the details are in ")
+    assert str(log) in line and "--verbose" in line
+    assert "Traceback" in log.read_text() and "KeyError: 'territory'" in log.read_text()
+    assert oct(log.stat().st_mode & 0o777) == "0o600"
     verbose = invoke("--verbose", "accounts", **env)
     assert verbose.exit_code == 1
     assert "Traceback" in verbose.stderr and "KeyError: 'territory'" in verbose.stderr

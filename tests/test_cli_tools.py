@@ -111,3 +111,18 @@ def test_the_demo_fits_80_columns_and_a_screen_a_step() -> None:
     milestones = lines[steps[-1] :]
     shown = [line.split()[0] for line in milestones[3:] if line[:1].isalpha()]
     assert shown[:8] == ["Blocked"] * 8  # Contoso Ltd has 17 blocked: they come first
+
+
+def test_doctor_gives_terminal_advice(tmp_path: Path) -> None:
+    env = {
+        **WIDE,
+        "MSX_BASE_URL": "http://127.0.0.1:9",  # nothing listens: MSX is unreachable
+        "MSX_ACCESS_TOKEN": "sandbox",
+        "MSX_BOT_DB": str(tmp_path / "db"),
+        "SLACK_BOT_TOKEN": None,
+        "SLACK_APP_TOKEN": None,
+    }
+    result = runner.invoke(app, ["doctor"], env=env)
+    assert result.exit_code == 1
+    assert "connect to the VPN, then `msx-bot refresh`" in result.stdout
+    assert "/msx" not in result.stdout

@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -67,9 +68,17 @@ def _options(
 
 def settings() -> Settings:
     try:
-        return Settings()
+        config = Settings()
     except ValidationError as exc:
         raise settings_problem(exc) from None
+    logs.to_file(log_path(config))
+    return config
+
+
+def log_path(config: Settings) -> Path:
+    """The log file: beside the database (msx-bot.db -> msx-bot.log)."""
+    db = config.msx_bot_db
+    return db.with_name(f"{db.stem or 'msx-bot'}.log")
 
 
 def _run(make: Callable[[Runtime], Awaitable[T]]) -> T:
@@ -280,8 +289,7 @@ def run(
     """Run the Slack bot (Socket Mode) until Ctrl-C."""
     from bot.slack.runner import serve
 
-    if not logging.getLogger().isEnabledFor(logging.DEBUG):
-        logging.getLogger().setLevel(logging.INFO)
+    logs.show_on_terminal(logging.INFO)
     asyncio.run(serve(settings(), sandbox=sandbox))
 
 

@@ -11,6 +11,7 @@ from rich.text import Text
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.cli.failures import for_terminal
 from bot.config import Settings
 from bot.msx.auth import AzureCliToken
 from bot.msx.errors import MsxProblem
@@ -135,5 +136,5 @@ def run_doctor(settings: Settings, console: Console, *, sandbox: bool = False) -
         soft = not console.is_terminal  # piped: a check a line
         console.print(mark + Text(r.line), soft_wrap=soft)
         if r.fix:
-            console.print(Text(f"    → {r.fix}"), soft_wrap=soft)
+            console.print(Text(f"    → {for_terminal(r.fix)}"), soft_wrap=soft)
     return 0 if all(r.ok for r in results) else 1

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.text import Text
 
-from bot.cli.logs import describe
+from bot.cli.logs import QUIET, describe, log_file
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -56,9 +56,12 @@ def failure_of(exc: Exception, command: str) -> Failure:
     message = getattr(exc, "user_message", None)
     if isinstance(message, str) and message:
         return Failure(for_terminal(message))
-    log.debug("msx-bot %s failed", command, exc_info=exc)  # the traceback, with --verbose
+    # The traceback: in the log file, and on the terminal with --verbose.
+    log.error("msx-bot %s failed", command, exc_info=exc, extra={QUIET: True})
+    where = log_file()
+    details = f"the details are in {where}" if where else "`--verbose` shows where"
     return Failure(
-        f"Unexpected error ({describe(exc)}): `msx-bot --verbose {command} ...` shows where; "
+        f"Unexpected error ({describe(exc)}): {details} (or run it again with --verbose); "
         "please report it"
     )
 

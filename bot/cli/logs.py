@@ -1,12 +1,21 @@
-"""Logging for the terminal: one line a record; tracebacks only with `--verbose`."""
+"""Logging: the terminal gets one line a record (tracebacks only with `--verbose`); the log
+file beside the database gets everything, tracebacks included."""
 
 from __future__ import annotations
 
 import logging
+import logging.handlers
+import os
 import sys
+from pathlib import Path
 
 VERBOSE_HINT = "--verbose shows the traceback"
 _HANDLER = "msx-bot terminal"
+_FILE = "msx-bot file"
+# `extra={QUIET: True}`: for the log file only (the terminal already says it in one line).
+QUIET = "msx_bot_file_only"
+LOG_BYTES = 1_000_000
+_FULL = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class OneLine(logging.Formatter):
@@ -52,17 +61,14 @@ def setup(*, verbose: bool, level: int = logging.WARNING) -> None:
     """Log to stderr: `level` and up in one line each, or everything of ours with tracebacks."""
     handler = _Stderr()
     if verbose:
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
-        )
+        handler.setFormatter(logging.Formatter(_FULL, "%H:%M:%S"))
     else:
         handler.setFormatter(OneLine())
-    handler.set_name(_HANDLER)
-    root = logging.getLogger()
-    for old in [h for h in root.handlers if h.get_name() == _HANDLER]:
-        root.removeHandler(old)  # set up again (tests run many commands in one process)
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG if verbose else level)
+        handler.setLevel(level)
+        handler.addFilter(lambda record: not getattr(record, QUIET, False))
+    _replace(handler, _HANDLER)
+    # INFO at least, for the log file; each handler keeps to its own level.
+    logging.getLogger().setLevel(logging.DEBUG if verbose else min(level, logging.INFO))
     # Libraries stay at INFO even when verbose: their DEBUG lines show request and message
     # bodies, and those hold people's books. (bot.slack.socket and .bolt are the loggers
     # we hand slack_sdk's Socket Mode client and Bolt.)
@@ -80,3 +86,49 @@ def setup(*, verbose: bool, level: int = logging.WARNING) -> None:
     logging.getLogger("sqlalchemy").setLevel(logging.WARNING)  # every statement, otherwise
     # azure-identity logs every failed token attempt; we say it once, with the fix.
     logging.getLogger("azure").setLevel(logging.ERROR)
+
+
+class _PrivateLog(logging.handlers.RotatingFileHandler):
+    """Created on the first record, readable by you only; a log that cannot be written is
+    skipped rather than shown (the command says its own problem)."""
+
+    def _open(self):
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        return os.fdopen(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass
+
+
+def to_file(path: Path) -> Path | None:
+    """Also log to `path`, INFO and up with tracebacks; None when its folder is not there."""
+    if not path.parent.is_dir() or path.is_dir():
+        return None
+    handler = _PrivateLog(path, maxBytes=LOG_BYTES, backupCount=2, encoding="utf-8", delay=True)
+    handler.setFormatter(logging.Formatter(_FULL))
+    handler.setLevel(logging.INFO)
+    _replace(handler, _FILE)
+    return path
+
+
+def show_on_terminal(level: int) -> None:
+    """Let `level` and up reach the terminal (`msx-bot run` narrates at INFO)."""
+    for handler in logging.getLogger().handlers:
+        if handler.get_name() == _HANDLER and handler.level > level:
+            handler.setLevel(level)
+
+
+def log_file() -> Path | None:
+    for handler in logging.getLogger().handlers:
+        if handler.get_name() == _FILE and isinstance(handler, logging.FileHandler):
+            return Path(handler.baseFilename)
+    return None
+
+
+def _replace(handler: logging.Handler, name: str) -> None:
+    handler.set_name(name)
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if h.get_name() == name]:
+        root.removeHandler(old)  # set up again (tests run many commands in one process)
+        old.close()
+    root.addHandler(handler)
