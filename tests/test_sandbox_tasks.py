@@ -167,6 +167,15 @@ async def test_patch_refuses_an_unknown_state_and_unknown_properties(
     assert error_of(r)[:2] == (400, "0x80044331")
 
 
+async def test_completing_without_actualend_stamps_it(c: httpx.AsyncClient, sb: SandboxMsx) -> None:
+    await created(c, sb)
+    assert sb.dataset.tables["tasks"][0]["actualend"] is None
+    r = await c.patch(f"tasks({ID})", json={"statecode": 1, "statuscode": 5}, headers=MUST_EXIST)
+    assert r.status_code == 204
+    stamped = sb.dataset.tables["tasks"][0]["actualend"]
+    assert stamped is not None and stamped.endswith("Z")
+
+
 async def test_patch_of_a_missing_task_with_if_match_is_404(c: httpx.AsyncClient) -> None:
     r = await c.patch(f"tasks({ID})", json={"statecode": 1, "statuscode": 5}, headers=MUST_EXIST)
     assert error_of(r) == (404, "0x80040217", f"task With Id = {ID} Does Not Exist")
