@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import logging
 import statistics
 import sys
@@ -26,6 +25,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from bot_harness import OWNER, Harness, running_bot  # noqa: E402
 from slack_double import Envelope  # noqa: E402
+from stamp import machine  # noqa: E402  (benchmarks/, the script's own folder)
 
 from bot.slack.blocks.ids import PageRef  # noqa: E402
 
@@ -129,7 +129,7 @@ def table(results: dict[str, dict[str, list[float]]], runs: int) -> str:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="sends per command and mode")
-    parser.add_argument("--no-write", action="store_true", help="do not write ACK_RESULTS.md")
+    parser.add_argument("--write", action="store_true", help="also write ACK_RESULTS.md")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     results = {
@@ -138,12 +138,12 @@ async def main() -> None:
     }
     report = table(results, args.runs)
     print(report)
-    if args.no_write:
+    if not args.write:
         return
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     RESULTS.write_text(
         "# Ack latency benchmark\n\n"
-        f"`benchmarks/ack_bench.py --runs {args.runs}`, {stamp}: the real bot against the Slack "
+        f"`benchmarks/ack_bench.py --runs {args.runs}`. {machine()}\n\n"
+        "The real bot against the Slack "
         "double (Socket Mode over localhost) and the MSX sandbox served over real HTTP. "
         "Latency is from the double writing the envelope to the websocket to the ack "
         'arriving. "MSX hanging": every MSX request waits until released (after the run).\n\n'

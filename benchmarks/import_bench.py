@@ -1,11 +1,18 @@
 """How fast, and how complete, is the import? msx-bot's refresh against the guide, literally.
 
-    .venv/bin/python benchmarks/import_bench.py [--latency 0.1] [--sizes 10 50 200] [--repeat 5]
+    .venv/bin/python benchmarks/import_bench.py [--latency 0.1 0.25] [--sizes 10 50 200]
+        [--repeat 5] [--write]
 
 For each book size the MSX sandbox is served over real localhost HTTP (`await sb.serve()`)
 with `sb.faults.latency` added to every request (half on the way in, half on the way
 back), from a child process: MSX's own work then runs on its own CPU, as it would, instead
-of being charged to the client's event loop.
+of being charged to the client's event loop. 250 ms is closer to a Dataverse query from a
+VPN laptop; 100 ms shows where the client's own CPU starts to count.
+
+The sandbox's switches for what cannot be checked from here (`gt` on a GUID allowed or
+refused; msp_accountteams paging with nextLink or cutting at 100 silently): the main table
+runs with both at their pessimistic setting (refused, cutting); a second table runs
+msx-bot under all four at the last latency given.
 
 These imports run against it, one after the other:
 
@@ -21,8 +28,8 @@ These imports run against it, one after the other:
 
 Each is compared with the sandbox's ground truth: accounts, team members (sellers and SEs)
 and milestones that the import did not bring back are "lost". Round trips are wall time
-divided by the injected latency. The Markdown table is printed and written to
-benchmarks/RESULTS.md (unless --no-write).
+divided by the injected latency. The Markdown tables are printed; `--write` also writes
+them, with the date, commit and machine, to benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -44,6 +51,8 @@ from pydantic import SecretStr
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from stamp import machine  # noqa: E402  (benchmarks/, the script's own folder)
+
 from bot.config import Settings  # noqa: E402
 from bot.domain import Role  # noqa: E402
 from bot.msx.gateway import MsxGateway  # noqa: E402
@@ -60,9 +69,36 @@ API = "/api/data/v9.2/"
 # -- the sandbox, in a child process -------------------------------------------------------
 
 
-async def serve_child(accounts: int, latency: float) -> None:
+@dataclass(frozen=True)
+class Switches:
+    guid_ranges: bool = False
+    team_next_link: bool = False
+
+    @property
+    def label(self) -> str:
+        gt = "gt on GUIDs" if self.guid_ranges else "no gt on GUIDs"
+        teams = "teams page" if self.team_next_link else "teams cut at 100"
+        return f"{gt}, {teams}"
+
+    def args(self) -> list[str]:
+        return [
+            *(["--guid-ranges"] if self.guid_ranges else []),
+            *(["--team-next-link"] if self.team_next_link else []),
+        ]
+
+
+STRICT = Switches()
+ALL_SWITCHES = [Switches(g, t) for g in (False, True) for t in (False, True)]
+
+
+async def serve_child(accounts: int, latency: float, switches: Switches) -> None:
     """Child: serve a sandbox; answer `stats` and `reset` on stdin, stop on `quit`/EOF."""
-    sb = SandboxMsx(seed=SEED, accounts=accounts)
+    sb = SandboxMsx(
+        seed=SEED,
+        accounts=accounts,
+        guid_ranges=switches.guid_ranges,
+        team_next_link=switches.team_next_link,
+    )
     server = await sb.serve()
     sb.faults.latency = latency
     print(server.url, flush=True)
@@ -101,7 +137,7 @@ class Child:
         self.url = url
 
     @classmethod
-    async def start(cls, accounts: int, latency: float) -> Child:
+    async def start(cls, accounts: int, latency: float, switches: Switches) -> Child:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             str(Path(__file__).resolve()),
@@ -109,6 +145,7 @@ class Child:
             str(accounts),
             "--latency",
             str(latency),
+            *switches.args(),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
         )
@@ -146,6 +183,7 @@ class Found:
 class Run:
     who: str
     accounts: int
+    switches: Switches
     requests: int
     max_in_flight: int
     wall: float
@@ -154,6 +192,7 @@ class Run:
     by_set: dict[str, int]
     # Of several runs: every run's wall time (this run is the median one).
     walls: list[float] = field(default_factory=list)
+    splits: int | None = None  # team queries asked again split (msx-bot only)
 
     @property
     def round_trips(self) -> float:
@@ -201,7 +240,7 @@ def lost(expected: Found, got: Found) -> tuple[int, int, int]:
 # -- msx-bot's import ---------------------------------------------------------------------
 
 
-async def ours(url: str, tmp: Path) -> tuple[Found, float]:
+async def ours(url: str, tmp: Path) -> tuple[Found, float, int]:
     settings = Settings(
         msx_base_url=url, msx_access_token=SecretStr("sandbox"), msx_bot_db=tmp / "bench.db"
     )
@@ -219,6 +258,7 @@ async def ours(url: str, tmp: Path) -> tuple[Found, float]:
             milestones={m.id for m in snap.milestones},
         ),
         wall,
+        result.team_splits,
     )
 
 
@@ -315,12 +355,10 @@ async def guide(url: str) -> Found:
                     member = (r["_msp_accountid_value"], r["_msp_systemuserid_value"])
                     found.members.add((*member, GUIDE_ROLES[q2]))
         for account_id in account_ids:
-            # The guide quotes the GUID ('{account_id}'); a strict server refuses that,
-            # so it goes unquoted, as the guide's own gotcha 5 says.
             page = await get(
                 "msp_engagementmilestones",
                 {
-                    "$filter": f"_msp_parentaccount_value eq {account_id}",
+                    "$filter": f"_msp_parentaccount_value eq '{account_id}'",  # as the guide
                     "$select": "msp_engagementmilestoneid,msp_name,msp_milestonestatus,"
                     "msp_milestonenumber,_msp_opportunityid_value,msp_monthlyuse,"
                     "_msp_workloadlkid_value",
@@ -344,33 +382,38 @@ async def measure(
     who: str,
     size: int,
     latency: float,
+    switches: Switches,
     expected: Found,
-    run: Callable[[], Awaitable[tuple[Found, float]]],
+    run: Callable[[], Awaitable[tuple[Found, float, int | None]]],
 ) -> Run:
     """One import against the child's sandbox, its wall time and what it asked and lost."""
     await child.ask("reset")
-    got, wall = await run()
+    got, wall, splits = await run()
     stats = await child.ask("stats")
     return Run(
         who,
         size,
+        switches,
         stats["requests"],
         stats["max_in_flight"],
         wall,
         latency,
         lost(expected, got),
         stats["by_set"],
+        splits=splits,
     )
 
 
-async def bench(size: int, latency: float, repeat: int) -> list[Run]:
+async def bench(
+    size: int, latency: float, repeat: int, switches: Switches, *, with_guide: bool
+) -> list[Run]:
     expected = truth(build_dataset(SEED, size))
-    child = await Child.start(size, latency)
+    child = await Child.start(size, latency, switches)
 
-    async def guide_timed() -> tuple[Found, float]:
+    async def guide_timed() -> tuple[Found, float, int | None]:
         started = time.perf_counter()
         got = await guide(child.url)
-        return got, time.perf_counter() - started
+        return got, time.perf_counter() - started, None
 
     try:
         first: list[Run] = []
@@ -380,30 +423,53 @@ async def bench(size: int, latency: float, repeat: int) -> list[Run]:
                 for who, into in (("msx-bot", first), ("msx-bot, again", again)):
                     into.append(
                         await measure(
-                            child, who, size, latency, expected, lambda: ours(child.url, Path(tmp))
+                            child,
+                            who,
+                            size,
+                            latency,
+                            switches,
+                            expected,
+                            lambda: ours(child.url, Path(tmp)),
                         )
                     )
-        guide_run = await measure(child, "guide, literally", size, latency, expected, guide_timed)
+        runs = [median_run(first), median_run(again)]
+        if with_guide:
+            runs.append(
+                await measure(
+                    child, "guide, literally", size, latency, switches, expected, guide_timed
+                )
+            )
     finally:
         await child.stop()
-    return [median_run(first), median_run(again), guide_run]
+    return runs
 
 
-def table(runs: list[Run]) -> str:
+def table(runs: list[Run], *, switches: bool = False) -> str:
+    first = "| switches " if switches else ""
     lines = [
-        "| accounts | import | requests | most in flight | wall (s) | round trips | target "
-        "| lost: accounts / team members / milestones |",
-        "|---:|---|---:|---:|---:|---:|---:|---|",
+        f"| latency | accounts {first}| import | requests | team splits | most in flight "
+        "| wall (s) | round trips | target | lost: accounts / team members / milestones |",
+        "|---:|---:" + ("|---" if switches else "") + "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in runs:
         target = TARGETS.get(r.accounts) if r.who.startswith("msx-bot") else None
         mark = ""
         if target is not None:
             mark = f"≤ {target} " + ("✓" if r.round_trips <= target else "✗")
-        lines.append(
-            f"| {r.accounts} | {r.who} | {r.requests} | {r.max_in_flight} | {r.wall:.2f} "
-            f"| {r.round_trips:.1f}{r.spread} | {mark} | {r.lost[0]} / {r.lost[1]} / {r.lost[2]} |"
-        )
+        cells = [f"{r.latency * 1000:.0f} ms", str(r.accounts)]
+        if switches:
+            cells.append(r.switches.label)
+        cells += [
+            r.who,
+            str(r.requests),
+            "" if r.splits is None else str(r.splits),
+            str(r.max_in_flight),
+            f"{r.wall:.2f}",
+            f"{r.round_trips:.1f}{r.spread}",
+            mark,
+            f"{r.lost[0]} / {r.lost[1]} / {r.lost[2]}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -421,31 +487,53 @@ def requests_table(runs: list[Run]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--latency", type=float, default=0.1, help="seconds added a request")
+    parser.add_argument(
+        "--latency", type=float, nargs="+", default=[0.1, 0.25], help="seconds added a request"
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 50, 200])
     parser.add_argument(
         "--repeat", type=int, default=5, help="msx-bot imports a size (the median is shown)"
     )
-    parser.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
+    parser.add_argument(
+        "--no-switches", action="store_true", help="skip the runs under every switch"
+    )
+    parser.add_argument("--write", action="store_true", help="also write benchmarks/RESULTS.md")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)  # the child's role
+    parser.add_argument("--guid-ranges", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--team-next-link", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        asyncio.run(serve_child(args.serve, args.latency))
+        switches = Switches(args.guid_ranges, args.team_next_link)
+        asyncio.run(serve_child(args.serve, args.latency[0], switches))
         return
 
     runs: list[Run] = []
-    for size in args.sizes:
-        runs += asyncio.run(bench(size, args.latency, args.repeat))
+    for latency in args.latency:
+        for size in args.sizes:
+            runs += asyncio.run(bench(size, latency, args.repeat, STRICT, with_guide=True))
+    switch_runs: list[Run] = []
+    if not args.no_switches:
+        for size in args.sizes:
+            for switches in ALL_SWITCHES:
+                found = asyncio.run(
+                    bench(size, args.latency[-1], args.repeat, switches, with_guide=False)
+                )
+                switch_runs.append(found[0])
     report = (
-        f"Latency {args.latency * 1000:.0f} ms a request, concurrency bound {BOUND}, "
-        f"sandbox seed {SEED}. msx-bot: the median of {args.repeat} imports, each into a new "
-        "database (fastest–slowest in brackets), and as many refreshes of them (again); "
-        "the guide: one.\n\n"
-        f"{table(runs)}\n\nRequests by entity set:\n\n"
-        f"{requests_table(runs)}\n"
+        f"{machine()}\n\n"
+        f"Concurrency bound {BOUND}, sandbox seed {SEED}, switches {STRICT.label} unless "
+        f"said. msx-bot: the median of {args.repeat} imports, each into a new database "
+        "(fastest–slowest in brackets), and as many refreshes of them (again); the guide: "
+        f"one.\n\n{table(runs)}\n"
     )
+    if switch_runs:
+        report += (
+            f"\nmsx-bot's first import under each of the sandbox's switches, "
+            f"{args.latency[-1] * 1000:.0f} ms:\n\n{table(switch_runs, switches=True)}\n"
+        )
+    report += f"\nRequests by entity set:\n\n{requests_table(runs)}\n"
     print(report)
-    if not args.no_write:
+    if args.write:
         write_results(report)
 
 

@@ -1,5 +1,6 @@
 """Helpers for the refresh tests: a gateway and a store on the in-process sandbox, and
-ground truth in the shapes the tests compare."""
+ground truth in the shapes the tests compare. The sandbox's truth is in its own plain
+types (bot/sandbox/truth.py); `book_accounts` and `identity` turn it into the bot's."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from msx_fixtures import FakeSleep
 from pydantic import SecretStr
 
 from bot.config import Settings
-from bot.domain import Role, Snapshot
+from bot.domain import Account, Identity, Role, Snapshot
 from bot.msx.gateway import MsxGateway
 from bot.sandbox import SandboxMsx
-from bot.sandbox.dataset import Q2_OF
+from bot.sandbox.dataset import Dataset
+from bot.sandbox.truth import Q2_OF, Person
+from bot.sandbox.truth import Role as SandboxRole
 from bot.workflows.refresh import Progress
 
 BASE = "https://msx.test"
@@ -40,7 +43,27 @@ def members(snapshot: Snapshot, account_id: str) -> set[tuple[str, Role, str | N
 
 
 def truth(sb: SandboxMsx, account_id: str) -> set[tuple[str, Role, str | None]]:
-    return {(m.user_id, m.role, m.email) for m in sb.dataset.team_of.get(account_id, [])}
+    return {(m.user_id, Role(m.role), m.email) for m in sb.dataset.team_of.get(account_id, [])}
+
+
+def identity(person: Person) -> Identity:
+    return Identity(user_id=person.user_id, name=person.name, email=person.email)
+
+
+def book_accounts(ds: Dataset, user_id: str) -> list[Account]:
+    """The sandbox's expected book for a user, as the bot's Accounts (same order)."""
+    return [
+        Account(
+            id=a.id,
+            name=a.name,
+            tpid=a.tpid,
+            territory_id=a.territory_id,
+            territory=a.territory,
+            pod=a.pod,
+            my_roles=tuple(Role(r) for r in a.my_roles),
+        )
+        for a in ds.expected_accounts(user_id)
+    ]
 
 
 class Recorder:
@@ -62,6 +85,7 @@ def add_team_row(
 ) -> None:
     """One more seller or SE row on an account, as MSX would hold it."""
     title = "Specialists IC" if role.is_seller else "Technical Specialists IC"
+    q2 = Q2_OF[SandboxRole(role.value)]
     sb.dataset.insert(
         "msp_accountteams",
         {
@@ -69,7 +93,7 @@ def add_team_row(
             "_msp_accountid_value": account_id,
             "_msp_systemuserid_value": user_id,
             "msp_qualifier1": "Corporate",
-            "msp_qualifier2": Q2_OF[role],
+            "msp_qualifier2": q2,
             "msp_standardtitle": title,
             "msp_fullname": name,
         },

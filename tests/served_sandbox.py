@@ -13,8 +13,8 @@ class Served:
     """A sandbox served on 127.0.0.1 from a thread with its own event loop, so the CLI's
     own `asyncio.run` talks to it over real sockets."""
 
-    def __init__(self) -> None:
-        self.sandbox = SandboxMsx()
+    def __init__(self, **switches: Any) -> None:
+        self.sandbox = SandboxMsx(**switches)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()

@@ -500,7 +500,7 @@ async def test_context_manager_closes() -> None:
     h = make_harness()
     async with h.client as client:
         assert client is h.client
-    assert h.client._wire.http.is_closed  # type: ignore[attr-defined]
+    assert h.client._http.is_closed
     assert SECRET not in repr(h.client)
 
 

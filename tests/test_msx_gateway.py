@@ -7,13 +7,25 @@ from typing import Any
 
 import httpx
 import pytest
-from msx_fixtures import API, API_PATH, BASE, SECRET, Harness, gid, make_harness, page, query
+from msx_fixtures import (
+    API,
+    API_PATH,
+    BASE,
+    SECRET,
+    Harness,
+    dataverse_error,
+    gid,
+    make_harness,
+    page,
+    query,
+)
 from pydantic import SecretStr
 
 from bot.config import Settings
-from bot.domain import Role
+from bot.domain import DiscoveryPath, Role
+from bot.msx.discovery import access_team_accounts
 from bot.msx.gateway import MsxGateway
-from bot.msx.mapping import FORMATTED, Assignment
+from bot.msx.mapping import FORMATTED
 
 ME = gid(999)
 TEMPLATE = "3fcc1cfc-3e43-e311-9405-00155db3ba1e"
@@ -85,22 +97,28 @@ async def test_users_chunked_one_page_each(h: Harness, gw: MsxGateway) -> None:
 # -- account discovery -------------------------------------------------------------------
 
 
-def team_row(account: str, q2: str) -> dict[str, Any]:
-    return {"_msp_accountid_value": account, "msp_qualifier2": q2}
-
-
-SELLER_TITLE = " and contains(msp_standardtitle,'Specialists IC')"
+def team_row(account: str, q2: str, title: str = "Specialists IC") -> dict[str, Any]:
+    return {"_msp_accountid_value": account, "msp_qualifier2": q2, "msp_standardtitle": title}
 
 
 def role_of_filter(flt: str) -> str:
+    assert "contains(" not in flt.split(" and msp_qualifier2")[0]
     return flt.split("msp_qualifier2 eq '")[1].split("'")[0]
 
 
-async def test_my_assignments(h: Harness, gw: MsxGateway) -> None:
-    # One query a role, Corporate rows only (an Area row is no alignment of mine); the
-    # server filters, so the rows that come back are the role's.
+def alignment_filter(person: str, q2: str) -> str:
+    # No `contains` on the title here (no account filter before it): checked on our side.
+    return f"{person} and msp_qualifier1 eq 'Corporate' and msp_qualifier2 eq '{q2}'"
+
+
+async def test_a_colleagues_accounts_one_query_a_role(h: Harness, gw: MsxGateway) -> None:
+    # Corporate rows only; the server filters, so the rows that come back are the role's.
     rows = {
-        "Cloud & AI": [team_row(gid(1), "Cloud & AI"), team_row(gid(1), "Cloud & AI")],
+        "Cloud & AI": [
+            team_row(gid(1), "Cloud & AI"),
+            team_row(gid(1), "Cloud & AI"),
+            team_row(gid(9), "Cloud & AI", "Cloud Solution Architect"),  # not a seller
+        ],
         "Cloud & AI Data": [team_row(gid(1), "Cloud & AI Data")],
         "Cloud & AI-Acq": [team_row(gid(2), "Cloud & AI-Acq")],
         "Cloud & AI Apps": [team_row(gid(4), "Cloud & AI Apps")],
@@ -110,68 +128,153 @@ async def test_my_assignments(h: Harness, gw: MsxGateway) -> None:
         return page(rows.get(role_of_filter(query(request)["$filter"]), []))
 
     route = h.router.get(path=API_PATH + "msp_accountteams").mock(side_effect=answer)
-    result = await gw.my_assignments(ME)
-    assert set(result.items) == {
-        Assignment(gid(1), Role.GROWTH_SELLER),
-        Assignment(gid(1), Role.DATA_SE),
-        Assignment(gid(2), Role.ACQUISITION_SELLER),
-        Assignment(gid(4), Role.APPS_SE),
+    access = h.router.get(path=f"{API_PATH}systemusers({ME})/teammembership_association")
+    access.respond(json={"value": [{"_regardingobjectid_value": gid(8)}]})
+    found = await gw.accounts_of(ME)
+    assert found.roles == {
+        gid(1): (Role.GROWTH_SELLER, Role.DATA_SE),
+        gid(2): (Role.ACQUISITION_SELLER,),
+        gid(4): (Role.APPS_SE,),
     }
-    assert not result.may_be_truncated
+    assert found.path is DiscoveryPath.ACCOUNT_TEAMS and found.complete
     assert route.call_count == 5
     params = {query(c.request)["$filter"]: query(c.request) for c in route.calls}
-    growth = (
-        f"_msp_systemuserid_value eq {ME} and msp_qualifier1 eq 'Corporate'"
-        " and msp_qualifier2 eq 'Cloud & AI'" + SELLER_TITLE
-    )
+    growth = alignment_filter(f"_msp_systemuserid_value eq {ME}", "Cloud & AI")
     assert params[growth] == {
         "$filter": growth,
-        "$select": "_msp_accountid_value,msp_qualifier2",
-        "$orderby": "_msp_accountid_value",
+        "$select": "_msp_accountid_value,msp_qualifier2,msp_standardtitle,msp_accountteamid",
+        "$orderby": "msp_accountteamid",
     }
-    data = (
-        f"_msp_systemuserid_value eq {ME} and msp_qualifier1 eq 'Corporate'"
-        " and msp_qualifier2 eq 'Cloud & AI Data'"
-    )
-    assert data in params
+    assert alignment_filter(f"_msp_systemuserid_value eq {ME}", "Cloud & AI Data") in params
 
 
-async def test_my_own_assignments_need_not_wait_for_whoami(h: Harness, gw: MsxGateway) -> None:
-    # Without an id, MSX is asked for the signed-in user's rows (EqualUserId), so the
-    # query can go out beside WhoAmI instead of after it.
+def me_row() -> httpx.Response:
+    return page([{"systemuserid": ME, "fullname": "Ana Silva", "internalemailaddress": "a@x"}])
+
+
+async def test_my_accounts_asked_beside_who_i_am(h: Harness, gw: MsxGateway) -> None:
+    # EqualUserId on the logical name: my alignments need not wait for my id.
     filters: list[str] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
         filters.append(query(request)["$filter"])
         return page([team_row(gid(1), role_of_filter(filters[-1]))])
 
+    users = h.router.get(path=API_PATH + "systemusers").mock(return_value=me_row())
     h.router.get(path=API_PATH + "msp_accountteams").mock(side_effect=answer)
-    result = await gw.my_assignments()
-    assert {a.role for a in result.items} == set(Role)
+    h.router.get(path=f"{API_PATH}systemusers({ME})/teammembership_association").respond(
+        json={"value": []}
+    )
+    me, found = await gw.me_and_my_accounts()
+    assert me.user_id == ME and found.roles == {gid(1): tuple(Role)}
+    assert query(users.calls[0].request)["$filter"] == (
+        "Microsoft.Dynamics.CRM.EqualUserId(PropertyName='systemuserid')"
+    )
+    mine = "Microsoft.Dynamics.CRM.EqualUserId(PropertyName='msp_systemuserid')"
     assert len(filters) == 5
-    mine = "Microsoft.Dynamics.CRM.EqualUserId(PropertyName='_msp_systemuserid_value')"
     assert all(f.startswith(mine + " and ") and ME not in f for f in filters)
 
 
-async def test_my_assignments_read_on_by_account_when_a_role_fills_a_page(
-    h: Harness, gw: MsxGateway
-) -> None:
-    # 250 growth-seller alignments: msp_accountteams cuts at 100 and gives no nextLink,
-    # so the role is read on after the last account seen.
-    growth = [team_row(gid(n), "Cloud & AI") for n in range(1000, 1250)]
+async def test_where_msx_refuses_equal_user_id_it_asks_by_id(h: Harness, gw: MsxGateway) -> None:
+    refused = dataverse_error(400, "0x80060888", "EqualUserId is not supported")
+
+    def alignments(request: httpx.Request) -> httpx.Response:
+        flt = query(request)["$filter"]
+        return refused if "EqualUserId" in flt else page([team_row(gid(3), role_of_filter(flt))])
+
+    def users(request: httpx.Request) -> httpx.Response:
+        return refused if "EqualUserId" in query(request).get("$filter", "") else me_row()
+
+    h.router.get(path=API_PATH + "systemusers").mock(side_effect=users)
+    h.router.get(path=API_PATH + "WhoAmI").respond(json={"UserId": ME})
+    h.router.get(path=f"{API_PATH}systemusers({ME})").respond(
+        json={"systemuserid": ME, "fullname": "Ana Silva"}
+    )
+    h.router.get(path=API_PATH + "msp_accountteams").mock(side_effect=alignments)
+    h.router.get(path=f"{API_PATH}systemusers({ME})/teammembership_association").respond(
+        json={"value": []}
+    )
+    me, found = await gw.me_and_my_accounts()
+    assert me.name == "Ana Silva"
+    assert found.roles == {gid(3): tuple(Role)}
+
+
+def growth_alignments(n: int) -> list[dict[str, Any]]:
+    return [
+        {**team_row(gid(n), "Cloud & AI"), "msp_accountteamid": gid(5000 + n)}
+        for n in range(1000, 1000 + n)
+    ]
+
+
+async def test_a_role_that_fills_a_page_is_read_on_by_row_id(h: Harness, gw: MsxGateway) -> None:
+    # 250 growth-seller alignments, cut at 100 with no nextLink: read on after the last
+    # row id, where MSX allows `gt` on a GUID.
+    growth = growth_alignments(250)
 
     def answer(request: httpx.Request) -> httpx.Response:
         flt = query(request)["$filter"]
         if role_of_filter(flt) != "Cloud & AI":
             return page([])
-        after = flt.split("_msp_accountid_value gt ")[1] if " gt " in flt else ""
-        return page([r for r in growth if r["_msp_accountid_value"] > after][:100])
+        after = flt.split("msp_accountteamid gt ")[1] if " gt " in flt else ""
+        return page([r for r in growth if r["msp_accountteamid"] > after][:100])
 
     route = h.router.get(path=API_PATH + "msp_accountteams").mock(side_effect=answer)
-    result = await gw.my_assignments(ME)
-    assert {a.account_id for a in result.items} == {gid(n) for n in range(1000, 1250)}
-    assert not result.may_be_truncated
+    found = await gw.accounts_of(ME)
+    assert set(found.roles) == {gid(n) for n in range(1000, 1250)} and found.complete
     assert route.call_count == 4 + 3  # four other roles, then 100 + 100 + 50
+
+
+async def test_where_gt_on_a_guid_is_refused_access_teams_fill_in(
+    h: Harness, gw: MsxGateway
+) -> None:
+    growth = growth_alignments(150)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        flt = query(request)["$filter"]
+        if " gt " in flt:
+            return dataverse_error(400, "0x80060888", "gt is not supported for Edm.Guid")
+        return page(growth[:100] if role_of_filter(flt) == "Cloud & AI" else [])
+
+    h.router.get(path=API_PATH + "msp_accountteams").mock(side_effect=answer)
+    teams = [{"_regardingobjectid_value": gid(n)} for n in range(1000, 1150)]
+    h.router.get(path=f"{API_PATH}systemusers({ME})/teammembership_association").respond(
+        json={"value": teams}
+    )
+    found = await gw.accounts_of(ME)
+    assert set(found.roles) == {gid(n) for n in range(1000, 1150)} and found.complete
+    # Those the alignments gave keep their role; the others' roles come from their teams.
+    assert found.roles[gid(1000)] == (Role.GROWTH_SELLER,) and found.roles[gid(1149)] == ()
+
+
+async def test_cut_alignments_the_access_teams_do_not_cover_are_a_gap(
+    h: Harness, gw: MsxGateway
+) -> None:
+    growth = growth_alignments(150)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        flt = query(request)["$filter"]
+        if " gt " in flt:
+            return dataverse_error(400, "0x80060888", "gt is not supported for Edm.Guid")
+        return page(growth[:100] if role_of_filter(flt) == "Cloud & AI" else [])
+
+    h.router.get(path=API_PATH + "msp_accountteams").mock(side_effect=answer)
+    # The access teams lack some of the accounts the alignments did give.
+    teams = [{"_regardingobjectid_value": gid(n)} for n in range(1050, 1150)]
+    h.router.get(path=f"{API_PATH}systemusers({ME})/teammembership_association").respond(
+        json={"value": teams}
+    )
+    found = await gw.accounts_of(ME)
+    assert set(found.roles) == {gid(n) for n in range(1000, 1150)}
+    assert not found.complete
+
+
+async def test_no_alignments_means_access_teams(h: Harness, gw: MsxGateway) -> None:
+    h.router.get(path=API_PATH + "msp_accountteams").respond(json={"value": []})
+    h.router.get(path=f"{API_PATH}systemusers({ME})/teammembership_association").respond(
+        json={"value": [{"_regardingobjectid_value": gid(1)}]}
+    )
+    found = await gw.accounts_of(ME)
+    assert found.roles == {gid(1): ()} and found.path is DiscoveryPath.ACCESS_TEAMS
 
 
 async def test_access_team_accounts(h: Harness, gw: MsxGateway) -> None:
@@ -189,7 +292,8 @@ async def test_access_team_accounts(h: Harness, gw: MsxGateway) -> None:
             page([{"_regardingobjectid_value": gid(1)}, {"name": "unrelated"}]),
         ]
     )
-    assert await gw.access_team_accounts(ME) == [gid(1), gid(2)]
+    found = await access_team_accounts(h.client, ME)
+    assert found.items == [gid(1), gid(2)] and not found.may_be_truncated
     params = query(route.calls[0].request)
     assert params == {
         "$select": "_regardingobjectid_value,teamid,name",
@@ -206,6 +310,7 @@ async def test_accounts_chunked_by_page(h: Harness, gw: MsxGateway) -> None:
         )
 
     route = h.router.get(path=API_PATH + "accounts").mock(side_effect=answer)
+    h.router.get(path=API_PATH + "territories").respond(json={"value": []})
     wanted = [gid(n) for n in range(150)]
     accounts = await gw.accounts(wanted)
     assert [a.id for a in accounts] == wanted
@@ -223,93 +328,6 @@ async def test_territories(h: Harness, gw: MsxGateway) -> None:
     (territory,) = await gw.territories([gid(9), gid(9)])
     assert territory.pod == "East POD 06"
     assert query(route.calls.last.request)["$filter"] == f"(territoryid eq {gid(9)})"
-
-
-# -- team members ------------------------------------------------------------------------
-
-
-def member(account: str, user: str, q2: str, title: str = "Specialists IC") -> dict[str, Any]:
-    return {
-        "_msp_accountid_value": account,
-        "_msp_systemuserid_value": user,
-        "msp_fullname": f"Person {user[-2:]}",
-        "msp_qualifier2": q2,
-        "msp_standardtitle": title,
-    }
-
-
-async def test_team_members_one_request(h: Harness, gw: MsxGateway) -> None:
-    rows = [
-        member(gid(1), gid(11), "Cloud & AI", "Digital Solution Area Specialists IC"),
-        member(gid(1), gid(11), "Cloud & AI", "Digital Solution Area Specialists IC"),
-        member(gid(1), gid(12), "Cloud & AI", "Manager, Digital Solution Area"),
-        member(gid(1), gid(13), "Cloud & AI", "Cloud Solution Architect"),
-        member(gid(1), gid(14), "Cloud & AI Data", "Solution Engineer"),
-        member(gid(2), gid(15), "Cloud & AI-Acq", "Specialists IC"),
-        member(gid(2), gid(16), "Cloud & AI Infrastructure", ""),
-        member(gid(2), gid(17), "Cloud & AI CSU", "Customer Success Account Mgmt IC"),
-    ]
-    route = h.router.get(path=API_PATH + "msp_accountteams").respond(json={"value": rows})
-    team = await gw.team_members([gid(1), gid(2)])
-    assert route.call_count == 1
-    assert [(m.user_id, m.role) for m in team] == [
-        (gid(11), Role.GROWTH_SELLER),
-        (gid(14), Role.DATA_SE),
-        (gid(15), Role.ACQUISITION_SELLER),
-        (gid(16), Role.INFRA_SE),
-    ]
-    assert not team.may_be_truncated
-    params = query(route.calls.last.request)
-    assert params["$filter"] == (
-        "Microsoft.Dynamics.CRM.In(PropertyName='_msp_accountid_value',"
-        f'PropertyValues=["{gid(1)}","{gid(2)}"])'
-        " and msp_qualifier1 eq 'Corporate' and ("
-        "(msp_qualifier2 eq 'Cloud & AI'" + SELLER_TITLE + ") or "
-        "(msp_qualifier2 eq 'Cloud & AI-Acq'" + SELLER_TITLE + ") or "
-        "msp_qualifier2 eq 'Cloud & AI Data' or msp_qualifier2 eq 'Cloud & AI Infrastructure'"
-        " or msp_qualifier2 eq 'Cloud & AI Apps')"
-    )
-    assert params["$select"] == (
-        "_msp_accountid_value,msp_fullname,msp_qualifier2,msp_standardtitle,"
-        "_msp_systemuserid_value,msp_accountteamid"
-    )
-    assert params["$orderby"] == "_msp_accountid_value,msp_accountteamid"
-    assert team.accounts_in_order == [gid(1), gid(2)]
-
-
-async def test_team_members_read_an_account_on_after_a_row(h: Harness, gw: MsxGateway) -> None:
-    # The account a cut page ended in is read on after that page's last row; the others
-    # of the request are asked whole, in the same query.
-    rows = [
-        {**member(gid(1), gid(100 + n), "Cloud & AI Data"), "msp_accountteamid": gid(500 + n)}
-        for n in range(100)
-    ]
-    route = h.router.get(path=API_PATH + "msp_accountteams").respond(json={"value": rows})
-    first = await gw.team_members([gid(1), gid(2)])
-    assert first.may_be_truncated and first.last_row == (gid(1), gid(599))
-    await gw.team_members([gid(1), gid(2)], after=first.last_row)
-    assert query(route.calls.last.request)["$filter"].startswith(
-        f"(_msp_accountid_value eq {gid(1)} and msp_accountteamid gt {gid(599)} or "
-        "Microsoft.Dynamics.CRM.In(PropertyName='_msp_accountid_value',"
-        f"PropertyValues=[\"{gid(2)}\"])) and msp_qualifier1 eq 'Corporate' and "
-    )
-
-
-async def test_team_truncation_judged_on_raw_rows(h: Harness, gw: MsxGateway) -> None:
-    # Account 1's rows are all managers (dropped by mapping); account 2 fills the rest.
-    rows = [member(gid(1), gid(100 + n), "Cloud & AI", "Manager") for n in range(60)]
-    rows += [member(gid(2), gid(300 + n), "Cloud & AI", "Manager") for n in range(39)]
-    rows.append(member(gid(2), gid(1), "Cloud & AI Data"))
-    h.router.get(path=API_PATH + "msp_accountteams").respond(json={"value": rows})
-    team = await gw.team_members([gid(1), gid(2), gid(3)])
-    assert len(team) == 1
-    assert team.may_be_truncated
-    assert team.accounts_in_order == [gid(1), gid(2)]
-
-
-async def test_team_members_of_no_accounts(h: Harness, gw: MsxGateway) -> None:
-    assert (await gw.team_members([])).items == []
-    assert h.client.requests_sent == 0
 
 
 # -- milestones --------------------------------------------------------------------------
@@ -339,7 +357,7 @@ async def test_milestones_follow_next_link(h: Harness, gw: MsxGateway) -> None:
     assert milestones[0].date is not None and milestones[0].monthly_use is None
     params = query(route.calls[0].request)
     assert params["$filter"] == (
-        "Microsoft.Dynamics.CRM.In(PropertyName='_msp_parentaccount_value',"
+        "Microsoft.Dynamics.CRM.In(PropertyName='msp_parentaccount',"
         f'PropertyValues=["{gid(1)}","{gid(2)}"])'
     )
     assert params["$orderby"] == "msp_name"

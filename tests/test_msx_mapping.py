@@ -37,9 +37,11 @@ def member_row(q2: str, title: str | None = "Digital Solution Area Specialists I
     ],
 )
 def test_roles(q2: str, role: Role) -> None:
-    assert mapping.assignment({"_msp_accountid_value": gid(1), "msp_qualifier2": q2}) == (
-        Assignment(gid(1), role)
-    )
+    row = {"_msp_accountid_value": gid(1), "msp_qualifier2": q2, "msp_standardtitle": "x"}
+    # A seller's alignment needs a "Specialists IC" title, as a seller on a team does.
+    assert mapping.assignment(row) == (None if role.is_seller else Assignment(gid(1), role))
+    titled = {**row, "msp_standardtitle": "Digital Solution Area Specialists IC"}
+    assert mapping.assignment(titled) == Assignment(gid(1), role)
     member = mapping.team_member(member_row(q2))
     assert member is not None and member.role is role
 

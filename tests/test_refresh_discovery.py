@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sandbox_book import gateway_for, members, truth
+from sandbox_book import book_accounts, gateway_for, members, truth
 
 from bot.domain import DiscoveryPath
+from bot.msx import discovery
 from bot.msx.collection import Collection
-from bot.msx.gateway import MsxGateway
 from bot.sandbox import SandboxMsx
 from bot.store import SnapshotStore
 from bot.workflows.refresh import refresh
@@ -26,7 +26,7 @@ async def test_no_alignment_rows_falls_back_to_access_teams(tmp_path: Path) -> N
             assert store.load(me) == result.snapshot
     snap = result.snapshot
     assert snap.discovery is DiscoveryPath.ACCESS_TEAMS
-    expected = {a.id: a for a in sb.dataset.expected_accounts(me)}
+    expected = {a.id: a for a in book_accounts(sb.dataset, me)}
     assert {a.id for a in snap.accounts} == set(expected)
     # No access-team account that is not mine (opportunity and milestone teams ignored).
     for a in snap.accounts:
@@ -50,16 +50,16 @@ async def test_access_teams_roles_come_from_my_own_team_rows(
     sb = SandboxMsx()
     me = sb.dataset.me.user_id
 
-    async def nothing(self: MsxGateway, user_id: str | None = None) -> Collection[object]:
+    async def nothing(*args: object) -> Collection[object]:
         return Collection([], False)
 
-    monkeypatch.setattr(MsxGateway, "my_assignments", nothing)
+    monkeypatch.setattr(discovery, "alignments", nothing)
     async with gateway_for(sb, tmp_path) as gateway:
         with SnapshotStore(tmp_path / "db") as store:
             result = await refresh(gateway, store)
     snap = result.snapshot
     assert snap.discovery is DiscoveryPath.ACCESS_TEAMS
-    expected = {a.id: a for a in sb.dataset.expected_accounts(me)}
+    expected = {a.id: a for a in book_accounts(sb.dataset, me)}
     assert {a.id: a for a in snap.accounts} == expected  # roles included, two where two
     assert any(len(a.my_roles) == 2 for a in snap.accounts)
     for a in snap.accounts:

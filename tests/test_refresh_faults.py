@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from msx_fixtures import FakeSleep
-from sandbox_book import Recorder, gateway_for
+from sandbox_book import Recorder, book_accounts, gateway_for
 
 from bot.domain import Snapshot
 from bot.msx.errors import MsxUnreachable, OffVpn, Throttled
@@ -97,7 +97,7 @@ async def test_server_errors_are_retried(tmp_path: Path) -> None:
             result = await refresh(gateway, store)
     ds = sb.dataset
     assert {a.id: a for a in result.snapshot.accounts} == {
-        a.id: a for a in ds.expected_accounts(ds.me.user_id)
+        a.id: a for a in book_accounts(ds, ds.me.user_id)
     }
     assert len(result.snapshot.team) == sum(
         len(ds.team_of[a]) for a in ds.accounts_of[ds.me.user_id]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sandbox_book import Recorder, gateway_for, members, truth
+from sandbox_book import Recorder, book_accounts, gateway_for, identity, members, truth
 
 from bot.domain import DiscoveryPath, MilestoneStatus, Role
 from bot.sandbox import SandboxMsx
@@ -43,9 +43,9 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Imported]:
 def test_my_accounts_exactly_with_tpid_territory_pod_and_roles(imported: Imported) -> None:
     ds = imported.sb.dataset
     snap = imported.result.snapshot
-    assert snap.user == ds.me
+    assert snap.user == identity(ds.me)
     assert snap.discovery is DiscoveryPath.ACCOUNT_TEAMS
-    expected = {a.id: a for a in ds.expected_accounts(ds.me.user_id)}
+    expected = {a.id: a for a in book_accounts(ds, ds.me.user_id)}
     got = {a.id: a for a in snap.accounts}
     assert got == expected
     assert snap.gaps == ()
@@ -155,9 +155,9 @@ async def test_a_colleagues_book_by_email(tmp_path: Path) -> None:
             result = await refresh(gateway, store, email=colleague.email.upper())
             assert store.load_by_email(colleague.email) == result.snapshot
     snap = result.snapshot
-    assert snap.user == colleague
+    assert snap.user == identity(colleague)
     assert {a.id: a for a in snap.accounts} == {
-        a.id: a for a in sb.dataset.expected_accounts(colleague.user_id)
+        a.id: a for a in book_accounts(sb.dataset, colleague.user_id)
     }
     assert not any("WhoAmI" in p for p in sb.stats.paths())
 
@@ -185,9 +185,7 @@ async def test_a_200_account_book_whole_within_the_concurrency_bound(tmp_path: P
             result = await refresh(gateway, store)
     ds = sb.dataset
     snap = result.snapshot
-    assert {a.id: a for a in snap.accounts} == {
-        a.id: a for a in ds.expected_accounts(ds.me.user_id)
-    }
+    assert {a.id: a for a in snap.accounts} == {a.id: a for a in book_accounts(ds, ds.me.user_id)}
     expected_team = {
         (m.account_id, m.user_id, m.role, m.email) for a in snap.accounts for m in ds.team_of[a.id]
     }

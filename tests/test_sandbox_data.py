@@ -8,7 +8,6 @@ import pytest
 
 from bot.domain import Role, derive_pod
 from bot.sandbox import Dataset, build_dataset
-from bot.sandbox.dataset import role_of_row
 from bot.sandbox.schema import ACCOUNT_TEAM_TEMPLATE, FORMATTED, MILESTONE_STATUS
 
 FV = f"@{FORMATTED}"
@@ -81,12 +80,15 @@ def test_territories_missing_malformed_and_well_formed(ds: Dataset) -> None:
     assert {a.territory.split(".")[0] for a in good if a.territory} >= {"East", "West", "Central"}
 
 
-def test_team_sizes_span_1_to_99(ds: Dataset) -> None:
+def test_team_sizes_span_1_to_99_and_one_team_fills_more_than_a_page(ds: Dataset) -> None:
     mine = ds.accounts_of[ds.me.user_id]
-    sizes = [ds.cloud_team_size[a] for a in mine]
+    huge = ds.special["huge_team"]
+    sizes = [ds.cloud_team_size[a] for a in mine if a != huge]
     assert ds.cloud_team_size[ds.special["big_team"]] == 99
     assert ds.cloud_team_size[ds.special["solo_team"]] == 1
     assert max(sizes) == 99 and min(sizes) == 1
+    # Sellers and SEs alone (after the guide's filter and title rule) need two pages.
+    assert huge in mine and len(ds.team_of[huge]) > 100
     assert sum(20 <= s <= 40 for s in sizes) >= 5
 
 
@@ -101,6 +103,24 @@ def test_cloud_team_size_matches_rows(ds: Dataset) -> None:
     assert len(ds.tables["msp_accountteams"]) - sum(counted.values()) > 500
     big = ds.special["big_team"]
     assert sum(r["_msp_accountid_value"] == big for r in ds.tables["msp_accountteams"]) > 250
+
+
+# The integration guide's rules, written out here (the sandbox writes its truth by
+# construction; this checks that the rows it wrote say the same).
+GUIDE_SELLERS = {"Cloud & AI": "growth_seller", "Cloud & AI-Acq": "acquisition_seller"}
+GUIDE_SES = {
+    "Cloud & AI Data": "data_se",
+    "Cloud & AI Infrastructure": "infra_se",
+    "Cloud & AI Apps": "apps_se",
+}
+
+
+def role_of_row(q1: str | None, q2: str | None, title: str | None) -> str | None:
+    if q1 != "Corporate" or not q2 or not q2.startswith("Cloud "):
+        return None
+    if q2 in GUIDE_SELLERS:
+        return GUIDE_SELLERS[q2] if "Specialists IC" in (title or "") else None
+    return GUIDE_SES.get(q2)
 
 
 def test_expected_team_follows_the_guides_rules(ds: Dataset) -> None:
@@ -124,7 +144,7 @@ def test_expected_team_follows_the_guides_rules(ds: Dataset) -> None:
     } <= titles
     assert role_of_row("Corporate", "Cloud & AI", "Cloud & AI Mgr") is None
     assert role_of_row("Area", "Cloud & AI", "Specialists IC") is None
-    assert role_of_row("Corporate", "Cloud & AI Apps", "Technical Specialists IC") is Role.APPS_SE
+    assert role_of_row("Corporate", "Cloud & AI Apps", "Technical Specialists IC") == Role.APPS_SE
 
 
 def test_me_has_double_roles_area_rows_and_irrelevant_rows(ds: Dataset) -> None:
@@ -201,3 +221,15 @@ def test_expected_accounts_are_domain_accounts_sorted(ds: Dataset) -> None:
     assert all(a.my_roles for a in accounts)
     assert ds.expected_accounts("00000000-0000-0000-0000-000000000000") == []
     assert ds.account_id("O'Reilly Media") == ds.special["solo_team"]
+
+
+def test_two_of_my_accounts_share_a_name_but_not_an_id_or_tpid(ds: Dataset) -> None:
+    one, two = (
+        ds.record("accounts", "accountid", ds.special[k]) for k in ("same_name", "same_name_twin")
+    )
+    assert one is not None and two is not None
+    assert one["name"] == two["name"]
+    assert one["accountid"] != two["accountid"]
+    assert one["msp_mstopparentid"] != two["msp_mstopparentid"]
+    mine = set(ds.accounts_of[ds.me.user_id])
+    assert {one["accountid"], two["accountid"]} <= mine

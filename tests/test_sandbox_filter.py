@@ -35,8 +35,8 @@ ROWS: list[dict[str, Any]] = [
 GUIDE = "msp_qualifier1 eq 'Corporate' and startswith(msp_qualifier2,'Cloud ')"
 
 
-def ids(text: str, rows: list[dict[str, Any]] = ROWS) -> list[str]:
-    node = parse_filter(text, TEAM)
+def ids(text: str, rows: list[dict[str, Any]] = ROWS, *, guid_ranges: bool = False) -> list[str]:
+    node = parse_filter(text, TEAM, guid_ranges=guid_ranges)
     return [r["msp_accountteamid"] for r in rows if node.eval(r)]
 
 
@@ -88,20 +88,28 @@ def test_not_and_ne_and_null() -> None:
 
 
 def test_in_function() -> None:
-    text = (
-        f"Microsoft.Dynamics.CRM.In(PropertyName='_msp_accountid_value',PropertyValues=[\"{A2}\"])"
-    )
+    text = f"Microsoft.Dynamics.CRM.In(PropertyName='msp_accountid',PropertyValues=[\"{A2}\"])"
     assert ids(text) == ["3", "4"]
+    # Single-quoted values too, and NotIn is its complement.
+    assert ids(
+        f"Microsoft.Dynamics.CRM.In(PropertyName='msp_accountid',PropertyValues=['{A2}'])"
+    ) == [
+        "3",
+        "4",
+    ]
+    assert ids(
+        f"Microsoft.Dynamics.CRM.NotIn(PropertyName='msp_accountid',PropertyValues=['{A2}'])"
+    ) == ["1", "2"]
     text = (
         "Microsoft.Dynamics.CRM.In(PropertyName='msp_qualifier2',"
         'PropertyValues=["cloud & ai","MODERN WORK"])'
     )
     assert ids(text) == ["1", "3"]
-    assert "msp_nope" in err(
-        "Microsoft.Dynamics.CRM.In(PropertyName='msp_nope',PropertyValues=[\"a\"])"
+    assert err("Microsoft.Dynamics.CRM.In(PropertyName='msp_nope',PropertyValues=[\"a\"])") == (
+        "'msp_accountteam' entity doesn't contain attribute with Name = 'msp_nope'."
     )
     assert "not a valid Guid" in err(
-        "Microsoft.Dynamics.CRM.In(PropertyName='_msp_accountid_value',PropertyValues=[\"x\"])"
+        "Microsoft.Dynamics.CRM.In(PropertyName='msp_accountid',PropertyValues=[\"x\"])"
     )
 
 
@@ -140,8 +148,17 @@ def test_unknown_property() -> None:
     assert "msp_nope" in err("startswith(msp_nope,'x')")
 
 
-def test_quoted_guid_is_a_type_error() -> None:
-    assert err(f"_msp_accountid_value eq '{A1}'") == (
+def test_quoted_guid_is_that_guid_but_other_text_is_a_type_error() -> None:
+    assert (
+        ids(f"_msp_accountid_value eq '{A1}'")
+        == ids(f"_msp_accountid_value eq {A1}")
+        == [
+            "1",
+            "2",
+        ]
+    )
+    assert ids(f"'{A2.upper()}' eq _msp_accountid_value") == ["3", "4"]
+    assert err("_msp_accountid_value eq 'Contoso'") == (
         "A binary operator with incompatible types was detected. Found operand types "
         "'Edm.Guid' and 'Edm.String' for operator kind 'Equal'."
     )
@@ -190,7 +207,7 @@ def test_key_constraint_finds_pinned_guids() -> None:
     assert key_constraint(parse_filter(f"not (_msp_accountid_value eq {A1})", TEAM)) is None
 
 
-EQUAL_USER_ID = "Microsoft.Dynamics.CRM.EqualUserId(PropertyName='_msp_systemuserid_value')"
+EQUAL_USER_ID = "Microsoft.Dynamics.CRM.EqualUserId(PropertyName='msp_systemuserid')"
 U1 = "99999999-8888-7777-6666-555555555555"
 U2 = "12345678-1234-1234-1234-123456789abc"
 ROWS_BY_USER: list[dict[str, Any]] = [
@@ -227,17 +244,19 @@ def test_equal_user_id_errors() -> None:
 
     func = "Microsoft.Dynamics.CRM.EqualUserId"
     assert user_err(f"{func}(PropertyName='msp_nope')") == (
-        "Could not find a property named 'msp_nope' on type "
-        "'Microsoft.Dynamics.CRM.msp_accountteam'."
+        "'msp_accountteam' entity doesn't contain attribute with Name = 'msp_nope'."
+    )
+    assert user_err(f"{func}(PropertyName='_msp_systemuserid_value')") == (
+        "'msp_accountteam' entity doesn't contain attribute with Name = '_msp_systemuserid_value'."
     )
     assert user_err(f"{func}(PropertyName='msp_qualifier1')") == (
         f"{func} requires a property of type 'Edm.Guid'; 'msp_qualifier1' is of type 'Edm.String'."
     )
     one_parameter = f"{func} requires exactly one parameter, PropertyName."
     assert user_err(f"{func}()") == one_parameter
-    assert user_err(f"{func}(Property='_msp_systemuserid_value')") == one_parameter
-    assert user_err(f"{func}(PropertyName='_msp_systemuserid_value',X='y')") == one_parameter
-    assert "String value expected" in user_err(f"{func}(PropertyName=_msp_systemuserid_value)")
+    assert user_err(f"{func}(Property='msp_systemuserid')") == one_parameter
+    assert user_err(f"{func}(PropertyName='msp_systemuserid',X='y')") == one_parameter
+    assert "String value expected" in user_err(f"{func}(PropertyName=msp_systemuserid)")
     # A parameter alias is not supported: 400, like any other unknown syntax.
     assert "'@' is not valid" in user_err(f"{func}(PropertyName=@p1)")
     # Without a signed-in user to compare with, the function is refused outright.
@@ -257,5 +276,6 @@ def test_guids_compare_as_sql_server_orders_them() -> None:
     }
     rows = [low_tail, high_tail]
     middle = "_msp_accountid_value gt ffffffff-0000-0000-0000-000000000001"
-    assert ids(middle, rows) == ["2"]
-    assert ids("_msp_accountid_value lt 00000000-0000-0000-0000-010000000000", rows) == ["1", "2"]
+    assert ids(middle, rows, guid_ranges=True) == ["2"]
+    low = "_msp_accountid_value lt 00000000-0000-0000-0000-010000000000"
+    assert ids(low, rows, guid_ranges=True) == ["1", "2"]

@@ -218,19 +218,3 @@ async def test_the_category_option_set_is_the_sandboxs_own_data(c: httpx.AsyncCl
     labels = {o["Value"]: o["Label"]["UserLocalizedLabel"]["Label"] for o in options}
     assert labels[606820007] == "Technical Workshop" and labels[861980014] == "Assessment"
     assert len(labels) == 25
-
-
-def test_the_sandbox_imports_nothing_of_the_bot_it_stands_in_for() -> None:
-    import ast
-    from pathlib import Path
-
-    import bot.sandbox
-
-    root = Path(bot.sandbox.__file__).parent
-    for name in ("tasks.py", "metadata.py"):
-        tree = ast.parse((root / name).read_text())
-        imported = [
-            node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-        ] + [a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names]
-        outside = [m for m in imported if m.startswith("bot") and not m.startswith("bot.sandbox")]
-        assert outside == [], name

@@ -56,7 +56,7 @@ async def test_next_walks_every_milestone_of_the_largest_account_once(tmp_path: 
 
 async def test_next_walks_a_500_account_book_once_each(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as bot:
-        owner = bot.sandbox.dataset.me
+        owner = Identity(**vars(bot.sandbox.dataset.me))
         book = synthetic_book(owner, 500)
         bot.runtime.store.save(book)
         bot.runtime.store.set_state("", OWNER_KEY, owner.user_id)

@@ -35,7 +35,7 @@ async def test_accounts_imports_on_first_use_then_lists_my_accounts(tmp_path: Pa
         # Territory, my roles, milestone health, the snapshot's age, a Refresh button.
         with_territory = next(a for a in expected if a.territory and a.territory != "Unassigned")
         assert with_territory.territory in shown
-        assert any(role.label in shown for a in expected for role in a.my_roles)
+        assert any(Role(role).label in shown for a in expected for role in a.my_roles)
         assert "at risk" in shown or "blocked" in shown
         assert "Snapshot from just now" in shown
         assert "refresh" in buttons(reply)

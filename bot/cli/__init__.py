@@ -180,6 +180,12 @@ def milestones(query: QueryArg, as_json: JsonOpt = False) -> None:
 def sandbox(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
     accounts: Annotated[int, typer.Option(help="Accounts in my book.")] = 30,
+    guid_ranges: Annotated[
+        bool, typer.Option(help="Answer gt/lt on a GUID (unverified in MSX; off: 400).")
+    ] = False,
+    team_next_link: Annotated[
+        bool, typer.Option(help="Page msp_accountteams with nextLink (off: cut at 100).")
+    ] = False,
 ) -> None:
     """Serve the embedded MSX sandbox over HTTP on localhost."""
     from bot.sandbox import run_forever
@@ -188,7 +194,13 @@ def sandbox(
         f"MSX sandbox on http://127.0.0.1:{port} — try:\n"
         f"  MSX_BASE_URL=http://127.0.0.1:{port} MSX_ACCESS_TOKEN=sandbox msx-bot accounts"
     )
-    run_forever(host="127.0.0.1", port=port, accounts=accounts)
+    run_forever(
+        host="127.0.0.1",
+        port=port,
+        accounts=accounts,
+        guid_ranges=guid_ranges,
+        team_next_link=team_next_link,
+    )
 
 
 @app.command()

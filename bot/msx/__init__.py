@@ -3,6 +3,7 @@
 from bot.msx.auth import AzureCliToken, StaticToken, TokenProvider, token_provider_from_settings
 from bot.msx.client import MsxClient, MsxEvent, RetryPolicy
 from bot.msx.collection import Collection
+from bot.msx.discovery import MyAccounts
 from bot.msx.errors import (
     AuthProblem,
     AzureCliMissing,
@@ -14,8 +15,9 @@ from bot.msx.errors import (
     Throttled,
     TokenRejected,
 )
-from bot.msx.gateway import MsxGateway, TeamPage
+from bot.msx.gateway import MsxGateway
 from bot.msx.mapping import Assignment
+from bot.msx.teams import Teams
 
 __all__ = [
     "Assignment",
@@ -30,10 +32,11 @@ __all__ = [
     "MsxGateway",
     "MsxProblem",
     "MsxUnreachable",
+    "MyAccounts",
     "OffVpn",
     "RetryPolicy",
     "StaticToken",
-    "TeamPage",
+    "Teams",
     "Throttled",
     "TokenProvider",
     "TokenRejected",

@@ -1,26 +1,25 @@
 """HTTP to the Dataverse Web API: headers, paging, retries, throttling, bounded concurrency.
 
-Requests go over aiohttp, or over an httpx transport when one is given (tests, the
-in-process sandbox): see wire.py. Every wait goes through the injected `sleep` so tests
-take no real time. Tokens go only into the Authorization header.
+One httpx.AsyncClient a process; tests and the in-process sandbox hand it a transport
+(respx, MockTransport, the sandbox's), so they run the very code that talks to MSX. Every
+wait goes through the injected `sleep` so tests take no real time. Tokens go only into the
+Authorization header.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import logging
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
-import orjson
 
 from bot.config import Settings
 from bot.msx.auth import TokenProvider
@@ -35,14 +34,14 @@ from bot.msx.errors import (
 )
 from bot.msx.mapping import FORMATTED_TERM
 from bot.msx.odata import encode_query
-from bot.msx.slots import PrioritySlots
-from bot.msx.wire import AiohttpWire, HttpxWire, Reply, Wire
 
 log = logging.getLogger(__name__)
 
 API_PATH = "/api/data/v9.2/"
 MAX_GET_URL = 32_768  # Dataverse's limit for a plain GET
 MAX_PAGES = 1_000  # a runaway nextLink chain is a bug, not data
+# Requests in flight at once: well under Dataverse's 52 concurrent per user.
+MAX_IN_FLIGHT = 16
 _RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 _ENTITY_ID = re.compile(r"\(([0-9a-fA-F-]{36})\)")
 
@@ -73,6 +72,9 @@ class MsxEvent:
         return f"MSX did not answer ({self.reason}); retrying in {self.wait_seconds:.0f} s"
 
 
+Listener = Callable[[MsxEvent], None]
+
+
 class MsxClient:
     """A Dataverse Web API client for one MSX organisation.
 
@@ -85,10 +87,10 @@ class MsxClient:
         token_provider: TokenProvider,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
-        max_concurrency: int = 16,
+        max_concurrency: int = MAX_IN_FLIGHT,
         page_size: int = 100,
         retry: RetryPolicy = RetryPolicy(),  # frozen, so one shared default is safe
-        on_event: Callable[[MsxEvent], None] | None = None,
+        on_event: Listener | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         jitter: Callable[[], float] = random.random,
         timeout: httpx.Timeout | None = None,
@@ -106,7 +108,8 @@ class MsxClient:
         self._on_event = on_event
         self._sleep = sleep
         self._jitter = jitter
-        self._slots = PrioritySlots(max_concurrency)
+        self.bound = max_concurrency
+        self._slots = asyncio.Semaphore(max_concurrency)
         self._origin = httpx.URL(self.base_url)
         self._headers = {
             "Accept": "application/json",
@@ -119,9 +122,8 @@ class MsxClient:
             ),
         }
         timeout = timeout or httpx.Timeout(30.0, connect=10.0)
-        self._wire: Wire = (
-            HttpxWire(transport, timeout) if transport is not None else AiohttpWire(timeout)
-        )
+        # No redirects: one would carry the token to another host.
+        self._http = httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False)
         self.requests_sent = 0
         self.in_flight = 0
         self.max_in_flight = 0
@@ -137,15 +139,27 @@ class MsxClient:
 
     # -- reads -------------------------------------------------------------------------
 
-    async def get_json(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+    async def get_json(
+        self,
+        path: str,
+        params: dict[str, str] | None = None,
+        *,
+        listener: Listener | None = None,
+    ) -> dict[str, Any]:
         _refuse_skip(params)
-        return await self._get_url(self.url(path, params))
+        return await self._get_url(self.url(path, params), listener)
 
     async def get_collection(
-        self, path: str, params: dict[str, str] | None = None, *, pages: bool = False
+        self,
+        path: str,
+        params: dict[str, str] | None = None,
+        *,
+        pages: bool = False,
+        listener: Listener | None = None,
     ) -> Collection[dict[str, Any]]:
         """All rows, following `@odata.nextLink` verbatim until there is none. `pages`: the
-        entity set is known to give nextLinks, so a full page without one is the end."""
+        entity set is known to give nextLinks, so a full page without one is the end.
+        `listener` hears of this request's retries and throttling."""
         _refuse_skip(params)
         top = _top(params)
         rows: list[dict[str, Any]] = []
@@ -159,7 +173,7 @@ class MsxClient:
                 truncated = True
                 break
             seen.add(url)
-            page = await self._get_url(url)
+            page = await self._get_url(url, listener)
             value = page.get("value") or []
             if not isinstance(value, list):
                 raise MsxError(200, "", f"expected a collection from {path}")
@@ -188,11 +202,11 @@ class MsxClient:
             raise MsxError(200, "", "MSX sent a nextLink to another host; not followed")
         return link
 
-    async def _get_url(self, url: str) -> dict[str, Any]:
-        response = await self._send("GET", url)
+    async def _get_url(self, url: str, listener: Listener | None) -> dict[str, Any]:
+        response = await self._send("GET", url, listener=listener)
         try:
-            data = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
+            data = json.loads(response.content)
+        except ValueError:
             raise MsxError(
                 response.status_code, "", "MSX answered with something not JSON"
             ) from None
@@ -202,9 +216,11 @@ class MsxClient:
 
     # -- writes ------------------------------------------------------------------------
 
-    async def post(self, path: str, body: dict[str, Any]) -> str:
+    async def post(
+        self, path: str, body: dict[str, Any], *, listener: Listener | None = None
+    ) -> str:
         """Create a record; its GUID from `OData-EntityId` (or `Location`)."""
-        response = await self._send("POST", self.url(path), json=body)
+        response = await self._send("POST", self.url(path), body=body, listener=listener)
         for header in ("OData-EntityId", "Location"):
             match = _ENTITY_ID.search(response.headers.get(header, ""))
             if match:
@@ -213,17 +229,30 @@ class MsxClient:
             response.status_code, "", f"MSX created the {path} record but did not return its id"
         )
 
-    async def patch(self, path: str, body: dict[str, Any], *, must_exist: bool = True) -> None:
+    async def patch(
+        self,
+        path: str,
+        body: dict[str, Any],
+        *,
+        must_exist: bool = True,
+        listener: Listener | None = None,
+    ) -> None:
         """Update a record. PATCH is an upsert in Dataverse: `must_exist` sends `If-Match: *`,
         so a missing record answers 404 instead of being created."""
         headers = {"If-Match": "*"} if must_exist else None
-        await self._send("PATCH", self.url(path), json=body, headers=headers)
+        await self._send("PATCH", self.url(path), body=body, listener=listener, headers=headers)
 
     # -- the request loop --------------------------------------------------------------
 
     async def _send(
-        self, method: str, url: str, *, json: Any = None, headers: dict[str, str] | None = None
-    ) -> Reply:
+        self,
+        method: str,
+        url: str,
+        *,
+        body: Any = None,
+        listener: Listener | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         if len(url) > MAX_GET_URL:
             raise ValueError(f"URL of {len(url)} characters is over Dataverse's limit")
         idempotent = method == "GET"
@@ -235,7 +264,7 @@ class MsxClient:
             token = await self._tokens.token(force_refresh=force_refresh)
             force_refresh = False
             try:
-                response = await self._attempt(method, url, token, json, headers)
+                response = await self._attempt(method, url, token, body, headers)
             except httpx.TransportError as exc:
                 reason = type(exc).__name__
                 # A POST whose answer was lost may have been applied: only re-send it when
@@ -247,15 +276,15 @@ class MsxClient:
                 if failures >= self.retry.max_attempts or not (idempotent or sure_unsent):
                     log.warning("MSX %s %s failed: %s", method, _path_of(url), reason)
                     raise MsxUnreachable(reason, maybe_applied=not sure_unsent) from exc
-                await self._back_off(failures, reason)
+                await self._back_off(failures, reason, listener)
                 continue
 
             status = response.status_code
             if status < 400:
                 return response
-            body = response.content
+            content = response.content
             if status in (401, 403):
-                if status == 403 and is_off_vpn(body):
+                if status == 403 and is_off_vpn(content):
                     raise OffVpn(f"HTTP 403 for {_path_of(url)}")
                 if not auth_retried:
                     # The guide: the first request after a token refresh sometimes fails.
@@ -264,67 +293,68 @@ class MsxClient:
                     continue
                 if status == 401:
                     raise TokenRejected(self.tenant_id)
-                raise MsxError.from_body(status, body)
+                raise MsxError.from_body(status, content)
             if status == 429:
                 wait = self._throttle_wait(response)
                 if throttled_for + wait > self.retry.throttle_budget:
                     raise Throttled(throttled_for, wait)
                 throttled_for += wait
-                self._emit(MsxEvent("throttled", wait, reason="429"))
+                self._emit(MsxEvent("throttled", wait, reason="429"), listener)
                 await self._sleep(wait)
                 continue
             if status in _RETRYABLE_STATUS and idempotent:
                 failures += 1
                 if failures < self.retry.max_attempts:
-                    await self._back_off(failures, f"HTTP {status}")
+                    await self._back_off(failures, f"HTTP {status}", listener)
                     continue
-            raise MsxError.from_body(status, body)
+            raise MsxError.from_body(status, content)
 
     async def _attempt(
-        self, method: str, url: str, token: str, json: Any, extra: dict[str, str] | None = None
-    ) -> Reply:
+        self, method: str, url: str, token: str, body: Any, extra: dict[str, str] | None = None
+    ) -> httpx.Response:
         # The bound covers the request only, never a back-off sleep.
-        async with self._slots.slot():
+        async with self._slots:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             self.requests_sent += 1
             try:
                 headers = {**self._headers, **(extra or {}), "Authorization": f"Bearer {token}"}
-                body = None
-                if json is not None:
-                    body = orjson.dumps(json)
+                content = None
+                if body is not None:
+                    content = json.dumps(body).encode()
                     headers["Content-Type"] = "application/json"
-                return await self._wire.request(method, url, headers, body)
+                # The URL is already encoded (a nextLink goes verbatim): httpx keeps it so.
+                return await self._http.request(method, url, headers=headers, content=content)
             finally:
                 self.in_flight -= 1
 
-    async def _back_off(self, failures: int, reason: str) -> None:
+    async def _back_off(self, failures: int, reason: str, listener: Listener | None) -> None:
         # Full jitter: uniform in [0, min(cap, base * 2^n)).
         ceiling = min(self.retry.backoff_cap, self.retry.backoff_base * 2 ** (failures - 1))
         wait = self._jitter() * ceiling
-        self._emit(MsxEvent("retrying", wait, attempt=failures, reason=reason))
+        self._emit(MsxEvent("retrying", wait, attempt=failures, reason=reason), listener)
         await self._sleep(wait)
 
-    def _throttle_wait(self, response: Reply) -> float:
+    def _throttle_wait(self, response: httpx.Response) -> float:
         wait = _retry_after(response.headers.get("Retry-After"))
         if wait is None:
             wait = self.retry.throttle_default_wait
         return max(wait, self.retry.throttle_min_wait)
 
-    def _emit(self, event: MsxEvent) -> None:
+    def _emit(self, event: MsxEvent, listener: Listener | None) -> None:
         log.info("%s", event.message)
-        for listener in (self._on_event, _listener.get()):
-            if listener is None:
+        for hears in (self._on_event, listener):
+            if hears is None:
                 continue
             try:
-                listener(event)
+                hears(event)
             except Exception:  # a broken progress bar must not break the request
                 log.exception("on_event callback failed")
 
     # -- lifecycle ---------------------------------------------------------------------
 
     async def aclose(self) -> None:
-        await self._wire.aclose()
+        await self._http.aclose()
 
     async def __aenter__(self) -> MsxClient:
         return self
@@ -366,17 +396,3 @@ def _retry_after(value: str | None) -> float | None:
 def _path_of(url: str) -> str:
     # For logs: the path without the query, which may hold names or emails.
     return httpx.URL(url).path
-
-
-# One client serves concurrent refreshes for different people: each hears its own waits.
-_listener: ContextVar[Callable[[MsxEvent], None] | None] = ContextVar("msx_listener", default=None)
-
-
-@contextmanager
-def listening(callback: Callable[[MsxEvent], None]) -> Iterator[None]:
-    """Send the retry and throttling events of requests made in this context to `callback`."""
-    token = _listener.set(callback)
-    try:
-        yield
-    finally:
-        _listener.reset(token)

@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+import math
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol, TypeVar
 
 import httpx
 
 from bot.config import Settings
-from bot.domain import Account, Identity, Milestone, Role, TeamMember, Territory
-from bot.msx import mapping
+from bot.domain import Account, Identity, Milestone, Territory
+from bot.msx import discovery, mapping
 from bot.msx.auth import TokenProvider, token_provider_from_settings
-from bot.msx.client import MsxClient
+from bot.msx.client import Listener, MsxClient
 from bot.msx.collection import Collection
+from bot.msx.discovery import MyAccounts
 from bot.msx.errors import MsxError
-from bot.msx.mapping import (
-    ACCOUNT_TEAM_TEMPLATE_ID,
-    ROLE_QUALIFIER2,
-    SELLER_TITLE_MARK,
-    Assignment,
-)
-from bot.msx.odata import and_, any_guid, eq, guid, guid_eq, guid_gt, literal, or_, split_ids
+from bot.msx.odata import any_guid, eq, guid, guid_eq, split_ids
+from bot.msx.queries import equal_user_id, in_
+from bot.msx.teams import TeamReader, Teams
 
 log = logging.getLogger(__name__)
 
@@ -40,34 +38,19 @@ REFUSED_FUNCTION = (400, 501)
 USER_FIELDS = "systemuserid,fullname,internalemailaddress"
 ACCOUNT_FIELDS = "accountid,name,msp_mstopparentid,_territoryid_value"
 TERRITORY_FIELDS = "territoryid,name"
-TEAM_ROW_ID = "msp_accountteamid"
-TEAM_FIELDS = (
-    "_msp_accountid_value,msp_fullname,msp_qualifier2,msp_standardtitle,"
-    f"_msp_systemuserid_value,{TEAM_ROW_ID}"
-)
 MILESTONE_FIELDS = (
     "msp_engagementmilestoneid,msp_name,msp_milestonestatus,msp_milestonenumber,"
     "_msp_opportunityid_value,msp_monthlyuse,_msp_workloadlkid_value,msp_milestonedate,"
     "_msp_parentaccount_value"
 )
-
-
-@dataclass(frozen=True)
-class TeamPage(Collection[TeamMember]):
-    """Team members from one request, the accounts seen in the raw rows, in order, and
-    where the page ended (the last raw row's account and row id).
-
-    Rows are ordered by account, then row id: when the page was cut short
-    (`may_be_truncated`), every account before the last one in `accounts_in_order` is
-    complete, and the last one goes on after `last_row`.
-    """
-
-    accounts_in_order: list[str] = field(default_factory=list)
-    last_row: tuple[str, str] | None = None
+# Accounts per milestone query: at least this many (a page holds 100 milestones, an
+# account has a few), and no more queries than MILESTONE_QUERIES.
+MILESTONE_CHUNK = 8
+MILESTONE_QUERIES = 16
 
 
 class MsxGateway:
-    """MSX as the bot needs it. Field names and filters stay in here and in mapping.py."""
+    """MSX as the bot needs it. Field names and filters stay in bot/msx/."""
 
     def __init__(
         self,
@@ -75,11 +58,13 @@ class MsxGateway:
         base_url: str | None = None,
         *,
         token_provider: TokenProvider | None = None,
+        listener: Listener | None = None,
     ) -> None:
         self.client = client
         self.base_url = (base_url or client.base_url).rstrip("/")
         # Closed with the gateway when the gateway made it (from_settings).
         self._owned_tokens = token_provider
+        self._listener = listener
 
     @classmethod
     def from_settings(
@@ -95,20 +80,24 @@ class MsxGateway:
         client = MsxClient(settings, tokens, transport=transport, **client_kwargs)
         return cls(client, settings.msx_base_url, token_provider=tokens if owned else None)
 
-    # -- who am I ----------------------------------------------------------------------
+    def listening(self, listener: Listener | None) -> MsxGateway:
+        """This gateway (same client, same bound) telling `listener` of its retries and
+        throttling: one person's refresh hears its own waits."""
+        return MsxGateway(self.client, self.base_url, listener=listener)
+
+    # -- who -------------------------------------------------------------------------
 
     async def whoami(self) -> str:
-        data = await self.client.get_json("WhoAmI")
+        data = await self.client.get_json("WhoAmI", listener=self._listener)
         return guid(str(data.get("UserId", "")))
 
     async def me(self) -> Identity:
-        """The signed-in user in one request, WhoAmI not needed first: their systemuser row
-        asked with `EqualUserId`. Where MSX refuses the function (400 or 501), WhoAmI,
-        then the row by id."""
+        """The signed-in user in one request: their systemuser row asked with
+        `EqualUserId`. Where MSX refuses the function (400 or 501), WhoAmI, then the
+        row by id."""
         try:
-            found = await self.client.get_collection(
-                "systemusers",
-                {"$select": USER_FIELDS, "$filter": equal_user_id("systemuserid")},
+            found = await self._rows(
+                "systemusers", {"$select": USER_FIELDS, "$filter": equal_user_id("systemuserid")}
             )
         except MsxError as exc:
             if exc.status not in REFUSED_FUNCTION:
@@ -121,11 +110,13 @@ class MsxGateway:
         return await self.user(await self.whoami())
 
     async def user(self, user_id: str) -> Identity:
-        row = await self.client.get_json(f"systemusers({guid(user_id)})", {"$select": USER_FIELDS})
+        row = await self.client.get_json(
+            f"systemusers({guid(user_id)})", {"$select": USER_FIELDS}, listener=self._listener
+        )
         return mapping.identity(row, user_id)
 
     async def user_by_email(self, email: str) -> Identity | None:
-        found = await self.client.get_collection(
+        found = await self._rows(
             "systemusers",
             {"$select": USER_FIELDS, "$filter": eq("internalemailaddress", email.strip())},
         )
@@ -136,148 +127,130 @@ class MsxGateway:
         people = (mapping.identity(row) for row in rows)
         return {p.user_id: p for p in people if p.user_id}
 
-    # -- my accounts -------------------------------------------------------------------
+    # -- whose accounts --------------------------------------------------------------
 
-    async def my_assignments(self, user_id: str | None = None) -> Collection[Assignment]:
-        """A person's (account, role) alignments from msp_accountteams: Corporate rows of
-        the five seller and SE roles only (sellers with a "Specialists IC" title), as the
-        team rules. Without `user_id`, the signed-in user's, asked with `EqualUserId` so
-        that it need not wait for WhoAmI; an MSX that refuses the function answers
-        MsxError 400 (or 501), and the caller asks again with the id.
-
-        One query a role, all at once, so each answer is small; a role that still fills a
-        page is read on by account (`_msp_accountid_value gt <last>`), since msp_accountteams
-        gives no nextLink. `may_be_truncated` only if even that could not go on.
-        """
-        person = "_msp_systemuserid_value"
-        me = guid_eq(person, user_id) if user_id else equal_user_id(person)
-
-        async def of_role(role: Role) -> tuple[list[dict[str, Any]], bool]:
-            rows: list[dict[str, Any]] = []
-            after: str | None = None
-            while True:
-                clauses = [me, eq("msp_qualifier1", "Corporate"), role_filter(role)]
-                if after is not None:
-                    clauses.append(f"_msp_accountid_value gt {after}")
-                raw = await self.client.get_collection(
-                    "msp_accountteams",
-                    {
-                        "$filter": and_(*clauses),
-                        "$select": "_msp_accountid_value,msp_qualifier2",
-                        "$orderby": "_msp_accountid_value",
-                    },
-                )
-                rows += raw.items
-                if not raw.may_be_truncated:
-                    return rows, False
-                last = mapping.account_of_team_row(raw.items[-1]) if raw.items else None
-                if last is None or last == after:
-                    log.warning("My %s alignments may be truncated", role.label)
-                    return rows, True
-                # One (account, role) is all we need: the last account's other rows are
-                # duplicates, so going on after it loses nothing.
-                after = last
-
-        parts = await asyncio.gather(*(of_role(role) for role in Role))
-        rows = [row for part, _ in parts for row in part]
-        return Collection(_assignments(rows), any(cut for _, cut in parts))
-
-    async def access_team_accounts(self, user_id: str) -> list[str]:
-        """Accounts whose account access team I am on (the post-2026 discovery path)."""
-        found = await self.client.get_collection(
-            f"systemusers({guid(user_id)})/teammembership_association",
-            {
-                "$select": "_regardingobjectid_value,teamid,name",
-                "$filter": and_(
-                    eq("teamtype", 1), guid_eq("_teamtemplateid_value", ACCOUNT_TEAM_TEMPLATE_ID)
-                ),
-            },
+    async def me_and_my_accounts(self) -> tuple[Identity, MyAccounts]:
+        """Who is signed in and their accounts, in one round trip where MSX allows:
+        my alignments are asked with `EqualUserId` beside my own row."""
+        mine = asyncio.ensure_future(
+            discovery.alignments(self.client, equal_user_id("msp_systemuserid"), self._listener)
         )
-        if found.may_be_truncated:
-            log.warning("Access-team list may be truncated (%d teams)", len(found.items))
-        ids = (mapping.access_team_account(row) for row in found.items)
-        return list(dict.fromkeys(i for i in ids if i))
+        try:
+            me = await self.me()
+        except BaseException:
+            await _cancel(mine)
+            raise
+        try:
+            found = await mine
+        except MsxError as exc:
+            if exc.status not in REFUSED_FUNCTION:
+                raise
+            log.info("MSX refused EqualUserId on alignments (HTTP %s); asking by id", exc.status)
+            return me, await self.accounts_of(me.user_id)
+        return me, await discovery.combine(found, self._access_teams(me.user_id))
+
+    async def accounts_of(self, user_id: str) -> MyAccounts:
+        """A person's accounts by their user id (a colleague's book)."""
+        # Asked beside the alignments, so that falling back to them costs no round trip.
+        access = self._access_teams(user_id)
+        try:
+            found = await discovery.alignments(
+                self.client, guid_eq("_msp_systemuserid_value", user_id), self._listener
+            )
+        except BaseException:
+            await _cancel(access)
+            raise
+        return await discovery.combine(found, access)
+
+    def _access_teams(self, user_id: str) -> asyncio.Future[Collection[str]]:
+        return asyncio.ensure_future(
+            discovery.access_team_accounts(self.client, user_id, self._listener)
+        )
+
+    # -- account details -------------------------------------------------------------
 
     async def accounts(self, ids: Iterable[str]) -> list[Account]:
+        """Accounts with their territory and POD."""
         rows = await self._by_ids("accounts", "accountid", ACCOUNT_FIELDS, ids)
-        return _unique_by_id(a for a in map(mapping.account, rows) if a)
+        accounts = _unique_by_id(a for a in map(mapping.account, rows) if a)
+        territory_ids = sorted({a.territory_id for a in accounts if a.territory_id})
+        territories = {t.id: t for t in await self.territories(territory_ids)}
+        out = []
+        for a in accounts:
+            t = territories.get(a.territory_id or "")
+            out.append(
+                a.model_copy(update={"territory": t.name, "pod": t.pod}) if t is not None else a
+            )
+        return out
 
     async def territories(self, ids: Iterable[str]) -> list[Territory]:
         rows = await self._by_ids("territories", "territoryid", TERRITORY_FIELDS, ids)
         return _unique_by_id(t for t in map(mapping.territory, rows) if t)
 
-    # -- account details ---------------------------------------------------------------
-
-    async def team_members(
-        self, account_ids: Iterable[str], *, after: tuple[str, str] | None = None
-    ) -> TeamPage:
-        """Sellers and SEs on these accounts, in ONE request: msp_accountteams never pages
-        past 100 rows, so callers read `may_be_truncated`, `accounts_in_order` and
-        `last_row` to ask again for what a cut page left out (workflows/team_fetch.py).
-        `after` (an account and a row id) reads that account on from after that row."""
-        ids = [guid(i) for i in dict.fromkeys(account_ids)]
-        if not ids:
-            return TeamPage([], False, [])
-        accounts = in_guids("_msp_accountid_value", ids)
-        if after is not None:
-            cut, row = after
-            rest = [i for i in ids if i != guid(cut)]
-            read_on = and_(guid_eq("_msp_accountid_value", cut), guid_gt(TEAM_ROW_ID, row))
-            accounts = or_(read_on, in_guids("_msp_accountid_value", rest)) if rest else read_on
-        raw = await self.client.get_collection(
-            "msp_accountteams",
-            {
-                # Only the rows the mapping keeps: any other row would count against the page.
-                "$filter": and_(accounts, eq("msp_qualifier1", "Corporate"), RELEVANT_ROLES),
-                "$select": TEAM_FIELDS,
-                # A cut page leaves only its last account to read on, after its last row.
-                "$orderby": f"_msp_accountid_value,{TEAM_ROW_ID}",
-            },
+    async def teams(
+        self,
+        account_ids: Iterable[str],
+        *,
+        sizes: Mapping[str, int] | None = None,
+        on_done: Callable[[int], None] | None = None,
+    ) -> Teams:
+        """The sellers and SEs of these accounts, whole, with their e-mails (teams.py has
+        how). `sizes`: each account's team size as last seen, to ask in page-sized
+        batches; `on_done(n)` hears of n more accounts read."""
+        reader = TeamReader(
+            self.client, self.users, listener=self._listener, sizes=sizes, on_done=on_done
         )
-        # Truncation is judged on the raw rows (by the client), before mapping drops any;
-        # the accounts seen and the last row likewise come from the raw rows.
-        seen = (mapping.account_of_team_row(row) for row in raw.items)
-        accounts_in_order = list(dict.fromkeys(a for a in seen if a))
-        members = (mapping.team_member(row) for row in raw.items)
-        unique = {(m.account_id, m.user_id, m.role): m for m in members if m}
-        last_row = mapping.team_row_key(raw.items[-1]) if raw.items else None
-        return TeamPage(list(unique.values()), raw.may_be_truncated, accounts_in_order, last_row)
+        return await reader.read(account_ids)
 
-    async def milestones(self, account_ids: Iterable[str]) -> Collection[Milestone]:
+    async def milestones(
+        self, account_ids: Iterable[str], *, on_done: Callable[[int], None] | None = None
+    ) -> Collection[Milestone]:
         """Every milestone of these accounts (following nextLink), and whether MSX may
-        have held some back."""
-        ids = [guid(i) for i in dict.fromkeys(account_ids)]
-        if not ids:
-            return Collection([], False)
+        have held some back. Asked in up to MILESTONE_QUERIES queries side by side."""
+        ids = list(dict.fromkeys(guid(i) for i in account_ids))
+        step = max(MILESTONE_CHUNK, math.ceil(len(ids) / MILESTONE_QUERIES))
 
         def params(chunk: list[str]) -> dict[str, str]:
             return {
-                "$filter": in_guids("_msp_parentaccount_value", chunk),
+                "$filter": in_("msp_parentaccount", chunk),
                 "$select": MILESTONE_FIELDS,
                 "$orderby": "msp_name",
             }
 
-        chunks = split_ids(ids, lambda c: self.client.url("msp_engagementmilestones", params(c)))
-        parts = await asyncio.gather(
-            *(
-                # Milestones page (nextLink): a full last page is the end of them.
-                self.client.get_collection("msp_engagementmilestones", params(c), pages=True)
-                for c in chunks
+        async def part(chunk: list[str]) -> Collection[dict[str, Any]]:
+            found = await self._rows("msp_engagementmilestones", params(chunk), pages=True)
+            if on_done:
+                on_done(len(chunk))
+            return found
+
+        chunks = [
+            piece
+            for i in range(0, len(ids), step)
+            for piece in split_ids(
+                ids[i : i + step], lambda c: self.client.url("msp_engagementmilestones", params(c))
             )
-        )
+        ]
+        parts = await asyncio.gather(*(part(c) for c in chunks))
         truncated = any(p.may_be_truncated for p in parts)
         if truncated:
             log.warning("Milestone list may be truncated")
         found = (mapping.milestone(row, self.base_url) for p in parts for row in p.items)
         return Collection(_unique_by_id(m for m in found if m), truncated)
 
-    # -- plumbing ----------------------------------------------------------------------
+    # -- plumbing --------------------------------------------------------------------
+
+    async def _rows(
+        self, entity_set: str, params: dict[str, str], *, pages: bool = False
+    ) -> Collection[dict[str, Any]]:
+        return await self.client.get_collection(
+            entity_set, params, pages=pages, listener=self._listener
+        )
 
     async def _by_ids(
         self, entity_set: str, key: str, select: str, ids: Iterable[str]
     ) -> list[dict[str, Any]]:
         """Rows for many ids: chunks of one page each, under the URL limit, fetched
-        concurrently (the client's semaphore bounds them)."""
+        concurrently (the client bounds them)."""
         wanted = [guid(i) for i in ids]
         if not wanted:
             return []
@@ -285,15 +258,12 @@ class MsxGateway:
         def params(chunk: list[str]) -> dict[str, str]:
             return {"$filter": any_guid(key, chunk), "$select": select}
 
-        # A page of ids at a time, and no URL over the limit.
         chunks = split_ids(
             wanted,
             lambda c: self.client.url(entity_set, params(c)),
             max_ids=self.client.page_size,
         )
-        parts = await asyncio.gather(
-            *(self.client.get_collection(entity_set, params(c)) for c in chunks)
-        )
+        parts = await asyncio.gather(*(self._rows(entity_set, params(c)) for c in chunks))
         return [row for part in parts for row in part.items]
 
     async def aclose(self) -> None:
@@ -309,32 +279,11 @@ class MsxGateway:
         await self.aclose()
 
 
-def equal_user_id(prop: str) -> str:
-    """`Microsoft.Dynamics.CRM.EqualUserId`: true where `prop` is the signed-in user."""
-    return f"Microsoft.Dynamics.CRM.EqualUserId(PropertyName={literal(prop)})"
-
-
-def in_guids(prop: str, ids: Iterable[str]) -> str:
-    """`Microsoft.Dynamics.CRM.In(...)`: a long OR-list of GUIDs, shorter (dataverse-notes)."""
-    values = ",".join(f'"{guid(i)}"' for i in ids)
-    return f"Microsoft.Dynamics.CRM.In(PropertyName={literal(prop)},PropertyValues=[{values}])"
-
-
-def role_filter(role: Role) -> str:
-    """The server-side filter for one role's rows, with the guide's title rule for sellers."""
-    clause = eq("msp_qualifier2", ROLE_QUALIFIER2[role])
-    if role.is_seller:
-        return f"{clause} and contains(msp_standardtitle,{literal(SELLER_TITLE_MARK)})"
-    return clause
-
-
-# The five roles of the bot, as one filter (parenthesised, so it composes with `and`).
-RELEVANT_ROLES = or_(*(f"({role_filter(r)})" if r.is_seller else role_filter(r) for r in Role))
-
-
-def _assignments(rows: Iterable[dict[str, Any]]) -> list[Assignment]:
-    found = (mapping.assignment(row) for row in rows)
-    return list(dict.fromkeys(a for a in found if a))
+async def _cancel(task: asyncio.Future[Any]) -> None:
+    """Cancel a request we no longer need; its failure is no longer ours."""
+    task.cancel()
+    with contextlib.suppress(BaseException):
+        await task
 
 
 def _unique_by_id(items: Iterable[T]) -> list[T]:

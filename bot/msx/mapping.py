@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,13 +48,7 @@ def formatted(row: dict[str, Any], field: str) -> str | None:
 
 
 def _id(value: object) -> str | None:
-    return _guid_or_none(value) if isinstance(value, str) else None
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _guid_or_none(value: str) -> str | None:
-    # The same few thousand ids recur on every page of an import.
-    return value.lower() if is_guid(value) else None
+    return value.lower() if isinstance(value, str) and is_guid(value) else None
 
 
 def _text(value: object) -> str | None:
@@ -75,22 +68,32 @@ def identity(row: dict[str, Any], user_id: str | None = None) -> Identity:
 
 
 def assignment(row: dict[str, Any]) -> Assignment | None:
+    """One of my alignments, or None for a row that is not one of the five roles (a
+    seller's needs a "Specialists IC" title, as a team member's does)."""
     account_id = _id(row.get("_msp_accountid_value"))
     role = role_of(row.get("msp_qualifier2"))
-    if account_id is None or role is None:
+    if account_id is None or role is None or not _title_fits(role, row):
         return None
     return Assignment(account_id, role)
+
+
+def _title_fits(role: Role, row: dict[str, Any]) -> bool:
+    title = _text(row.get("msp_standardtitle")) or ""
+    return not role.is_seller or SELLER_TITLE_MARK.casefold() in title.casefold()
 
 
 def account_of_team_row(row: dict[str, Any]) -> str | None:
     return _id(row.get("_msp_accountid_value"))
 
 
-def team_row_key(row: dict[str, Any]) -> tuple[str, str] | None:
-    """Where a team row stands in the account-then-row-id order: to read on after it."""
-    account_id = _id(row.get("_msp_accountid_value"))
-    row_id = _id(row.get("msp_accountteamid"))
-    return (account_id, row_id) if account_id and row_id else None
+def team_row_id(row: dict[str, Any]) -> str | None:
+    return _id(row.get("msp_accountteamid"))
+
+
+def team_row_name(row: dict[str, Any]) -> str | None:
+    """The name a team row sorts by (`$orderby=msp_fullname`), to read on after it."""
+    name = row.get("msp_fullname")
+    return name if isinstance(name, str) else None
 
 
 def team_member(row: dict[str, Any]) -> TeamMember | None:
@@ -100,9 +103,9 @@ def team_member(row: dict[str, Any]) -> TeamMember | None:
     role = role_of(row.get("msp_qualifier2"))
     if account_id is None or user_id is None or role is None:
         return None
-    title = _text(row.get("msp_standardtitle"))
-    if role.is_seller and SELLER_TITLE_MARK.casefold() not in (title or "").casefold():
+    if not _title_fits(role, row):
         return None
+    title = _text(row.get("msp_standardtitle"))
     name = (
         _text(row.get("msp_fullname"))
         or formatted(row, "_msp_systemuserid_value")

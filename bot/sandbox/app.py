@@ -40,10 +40,14 @@ from bot.sandbox.query import (
     sort_rows,
 )
 from bot.sandbox.schema import (
-    CODE_AUTH,
+    CODE_NO_SEGMENT,
     CODE_NOT_FOUND,
     CODE_QUERY,
     ENTITIES,
+    ENTITY_BY_LOGICAL,
+    FORMATTED,
+    LOOKUP_LOGICAL,
+    LOOKUP_TARGETS,
     Entity,
     ODataError,
     bad_query,
@@ -82,7 +86,13 @@ def _json(status: int, payload: Any, headers: dict[str, str] | None = None) -> S
 
 class SandboxMsx:
     """An in-process MSX. Mutable switches: `tokens`, `signed_in_user_id`, `faults`,
-    `empty_account_teams_for()`; observations: `stats`, `created_tasks`."""
+    `empty_account_teams_for()`; observations: `stats`, `created_tasks`.
+
+    Two switches for what nobody can check from here (docs/msx-conformance.md, "Unverified"),
+    both pessimistic by default: `guid_ranges` (gt/ge/lt/le on a Guid answered, or refused
+    with 400) and `team_next_link` (msp_accountteams pages with @odata.nextLink like the
+    other sets, or cuts at the page size with no nextLink, the guide's experience).
+    """
 
     def __init__(
         self,
@@ -92,8 +102,12 @@ class SandboxMsx:
         accounts: int = 30,
         tokens: Iterable[str] = ("sandbox",),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        guid_ranges: bool = False,
+        team_next_link: bool = False,
     ) -> None:
         self.dataset = dataset if dataset is not None else build_dataset(seed, accounts)
+        self.guid_ranges = guid_ranges
+        self.team_next_link = team_next_link
         self.tokens: set[str] = set(tokens)
         self.signed_in_user_id: str = self.dataset.me.user_id
         # False: refuse $filter's EqualUserId(), as an MSX without the function would.
@@ -165,7 +179,9 @@ class SandboxMsx:
                 await self.faults.before(self._sleep)
                 resp = self._answer(method, base, parts.path, parts.query, h, body)
             except ODataError as err:
-                resp = SandboxResponse(err.status, {**JSON_HEADERS, **err.headers}, err.body())
+                body = err.body()
+                head = {**(JSON_HEADERS if body else {"OData-Version": "4.0"}), **err.headers}
+                resp = SandboxResponse(err.status, head, body)
             await self.faults.after(self._sleep)
         finally:
             self.stats.in_flight -= 1
@@ -182,17 +198,12 @@ class SandboxMsx:
         }
         if scheme.lower() != "bearer" or token not in self.tokens:
             self._last_token = token or self._last_token
-            raise ODataError(
-                401,
-                CODE_AUTH,
-                "The user is not authenticated: invalid or missing bearer token.",
-                challenge,
-            )
+            raise ODataError(401, "", "", challenge)
         changed = self._last_token is not None and token != self._last_token
         self._last_token = token
         if changed and self.faults.reject_on_token_change:
             status = self.faults.reject_status
-            raise ODataError(status, CODE_AUTH, "The token is not yet accepted; retry.", challenge)
+            raise ODataError(status, "", "", challenge)
 
     def _answer(
         self, method: str, base: str, raw_path: str, raw_query: str, h: dict[str, str], body: bytes
@@ -203,7 +214,7 @@ class SandboxMsx:
         path = unquote(raw_path)
         if not path.startswith(API_PREFIX):
             raise ODataError(
-                404, CODE_QUERY, f"Resource not found for the segment '{path.strip('/')}'."
+                404, CODE_NO_SEGMENT, f"Resource not found for the segment '{path.strip('/')}'."
             )
         rest = path[len(API_PREFIX) :]
         prefs = parse_prefer(h.get("prefer", ""))
@@ -230,7 +241,9 @@ class SandboxMsx:
         m = _SEGMENT.fullmatch(rest)
         if not m or m.group("set") not in ENTITIES:
             segment = (m.group("set") if m else rest.split("/")[0].split("(")[0]) or rest
-            raise ODataError(404, CODE_QUERY, f"Resource not found for the segment '{segment}'.")
+            raise ODataError(
+                404, CODE_NO_SEGMENT, f"Resource not found for the segment '{segment}'."
+            )
         entity = ENTITIES[m.group("set")]
         self.faults.for_entity(entity.set_name)
         key, nav = m.group("key"), m.group("nav")
@@ -238,7 +251,9 @@ class SandboxMsx:
             raise bad_query("Bad Request - Error in query syntax.")
         if nav is not None:
             if key is None or (entity.set_name, nav) not in NAVIGATIONS:
-                raise ODataError(404, CODE_QUERY, f"Resource not found for the segment '{nav}'.")
+                raise ODataError(
+                    404, CODE_NO_SEGMENT, f"Resource not found for the segment '{nav}'."
+                )
             self._require(method, "GET")
             self._must_exist(entity, key)
             target = ENTITIES[NAVIGATIONS[entity.set_name, nav]]
@@ -312,7 +327,7 @@ class SandboxMsx:
         offset = read_skiptoken(self._secret, path, opts)
         if "$filter" in opts:
             me = self.signed_in_user_id if self.supports_equal_user_id else None
-            node = parse_filter(opts["$filter"], entity, user_id=me)
+            node = parse_filter(opts["$filter"], entity, user_id=me, guid_ranges=self.guid_ranges)
             constraint, rest = split_key_constraint(node) if indexed else (None, node)
             if constraint is not None:
                 # Answer pinned Guid filters from an index.
@@ -324,19 +339,14 @@ class SandboxMsx:
                 rows = found
             if rest is not None:  # what the index did not already settle
                 rows = filter_rows(rest, rows)
-            # The index returns rows grouped by value, each group in table order. Paging and
-            # $orderby ties follow table order: restore it (after the filter: fewer rows),
-            # unless there is one group, or $orderby sorts by that value first, which keeps
-            # ties within a group.
-            if (
-                constraint is not None
-                and len(constraint[1]) > 1
-                and not (order and order[0][0] == constraint[0])
-            ):
+            # The index returns rows grouped by value, each group in table order. Without
+            # $orderby, paging follows table order: restore it (after the filter: fewer rows),
+            # unless there is one group. A $orderby ends with the primary key: a total order.
+            if constraint is not None and len(constraint[1]) > 1 and not order:
                 pos = self.dataset.position(entity.set_name)
                 rows.sort(key=lambda r: pos[id(r)])
         if order:
-            rows = sort_rows(rows, order, entity)
+            rows = sort_rows(rows, order, entity, self._related_name)
         size = page_size(prefs)
         limit = size if top is None else min(top, size)
         page = rows[offset : offset + limit]
@@ -349,13 +359,25 @@ class SandboxMsx:
             payload["@odata.count"] = min(len(rows), 5000)
         payload["value"] = list(map(projector(entity, select, patterns), page))
         more = offset + limit < len(rows)
-        # $top never pages; msp_accountteams silently cuts at the cap (the guide's trap).
-        if more and top is None and entity.pages:
+        # $top never pages; msp_accountteams may silently cut at the cap (the guide's trap).
+        if more and top is None and (entity.pages or self.team_next_link):
             token = skiptoken_for(
                 self._secret, path, opts, offset + limit, offset // max(limit, 1) + 2
             )
             payload["@odata.nextLink"] = next_link(base, path, q.raw_parts, token)
         return _json(200, payload, self._applied(prefs, size, patterns))
+
+    def _related_name(self, row: Row, col: str) -> str | None:
+        """The primary name of the record a lookup points at (what `$orderby` sorts by)."""
+        target = ENTITY_BY_LOGICAL.get(
+            LOOKUP_TARGETS.get(col) or row.get(f"{col}@{LOOKUP_LOGICAL}") or ""
+        )
+        if target is not None and target.primary_name is not None:
+            related = self.dataset.record(target.set_name, target.key, str(row[col]))
+            if related is not None:
+                return related.get(target.primary_name)
+        # A table the sandbox does not serve (opportunity, workload): its name as formatted.
+        return row.get(f"{col}@{FORMATTED}")
 
     @staticmethod
     def _applied(prefs: dict[str, str], size: int | None, patterns: list[str]) -> dict[str, str]:

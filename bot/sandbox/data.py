@@ -1,5 +1,9 @@
 """The deterministic org builder: users, territories, accounts, account teams, access teams
-and milestones from a seed, recording the ground truth in a `Dataset` as it goes."""
+and milestones from a seed, recording the ground truth in a `Dataset` as it goes.
+
+The truth is what the builder decides, written down before the rows that express it: "this
+member is a Growth seller" comes first, then the msp_qualifier2 and title MSX would hold for
+one; "this territory is East POD 06", then its name. Nothing is parsed back from the rows."""
 
 from __future__ import annotations
 
@@ -9,7 +13,6 @@ import unicodedata
 import uuid
 from typing import Any
 
-from bot.domain import Role, TeamMember
 from bot.sandbox import names
 from bot.sandbox.access_teams import build_access_teams
 from bot.sandbox.dataset import (
@@ -17,18 +20,19 @@ from bot.sandbox.dataset import (
     COLLEAGUES,
     ME,
     ORGANIZATION_ID,
-    Q2_OF,
     Dataset,
     annotate_lookup,
-    role_of_row,
 )
 from bot.sandbox.milestones import milestone_row
 from bot.sandbox.names import CLOUD_NON_SPECIALISTS, OTHER_ROWS, SE_TITLE, SELLER_TITLES
 from bot.sandbox.schema import (
     MILESTONE_STATUS,
 )
+from bot.sandbox.truth import Q2_OF, Member, Role
 
 __all__ = ["Dataset", "build_dataset"]
+
+HUGE_TEAM = 112  # sellers and SEs on special["huge_team"]: more than one 100-row page
 
 Row = dict[str, Any]
 
@@ -54,7 +58,8 @@ class _Builder:
         self.memberships: dict[str, list[str]] = {u.user_id: [] for u in (ME, *COLLEAGUES)}
         self.accounts_of: dict[str, list[str]] = {u.user_id: [] for u in (ME, *COLLEAGUES)}
         self.roles_of: dict[tuple[str, str], tuple[Role, ...]] = {}
-        self.team_of: dict[str, list[TeamMember]] = {}
+        self.team_of: dict[str, list[Member]] = {}
+        self.pod_of_territory: dict[str, str | None] = {}
         self.cloud_size: dict[str, int] = {}
         self.milestones_of: dict[str, list[str]] = {}
         self.opportunities: dict[str, list[tuple[str, str]]] = {}
@@ -104,6 +109,7 @@ class _Builder:
             for pod in pods:
                 for terr in (1, 2):
                     tid = self.uid()
+                    self.pod_of_territory[tid] = f"{region} POD {pod:02d}"
                     self.t["territories"].append(
                         {
                             "@odata.etag": self.etag(),
@@ -142,7 +148,20 @@ class _Builder:
 
     # ---- account teams ----
 
-    def team_row(self, account: Row, user_id: str, q1: str, q2: str | None, title: str) -> None:
+    def team_row(
+        self,
+        account: Row,
+        user_id: str,
+        q1: str,
+        q2: str | None,
+        title: str,
+        *,
+        role: Role | None = None,
+        cloud: bool = False,
+    ) -> None:
+        """One msp_accountteams row. `role`: the seller or SE role this row is (the truth);
+        None for a distractor. `cloud`: a distractor the guide's server-side filter
+        (Corporate, 'Cloud ') still returns (CSAs, managers under Cloud & AI)."""
         user = self.users[user_id]
         row: Row = {"@odata.etag": self.etag(), "msp_accountteamid": self.uid()}
         annotate_lookup(
@@ -156,12 +175,11 @@ class _Builder:
             "msp_fullname": user["fullname"],
         }
         self.t["msp_accountteams"].append(row)
-        role = role_of_row(q1, q2, title)
-        if q1 == "Corporate" and q2 and q2.startswith("Cloud "):
+        if cloud or role is not None:
             self.cloud_size[account["accountid"]] = self.cloud_size.get(account["accountid"], 0) + 1
         if role is not None:
             self.team_of.setdefault(account["accountid"], []).append(
-                TeamMember(
+                Member(
                     account_id=account["accountid"],
                     user_id=user_id,
                     name=user["fullname"],
@@ -179,7 +197,7 @@ class _Builder:
 
     def role_row(self, account: Row, user_id: str, role: Role) -> None:
         title = self.rng.choice(SELLER_TITLES) if role.is_seller else SE_TITLE
-        self.team_row(account, user_id, "Corporate", Q2_OF[role], title)
+        self.team_row(account, user_id, "Corporate", Q2_OF[role], title, role=role)
 
     def fill_team(self, account: Row, target: int, pool: list[str], others: int) -> None:
         taken = {u for (u, a) in self.roles_of if a == account["accountid"]}
@@ -189,12 +207,21 @@ class _Builder:
         for user_id in candidates[: max(0, target - have)]:
             if self.rng.random() < 0.2:
                 cloud_q2, cloud_title = self.rng.choice(CLOUD_NON_SPECIALISTS)
-                self.team_row(account, user_id, "Corporate", cloud_q2, cloud_title)
+                self.team_row(account, user_id, "Corporate", cloud_q2, cloud_title, cloud=True)
             else:
                 self.role_row(account, user_id, self.rng.choice(list(Role)))
         for _ in range(others):
             q1, q2, title = self.rng.choice(OTHER_ROWS)
             self.team_row(account, self.rng.choice(pool), q1, q2, title)
+
+    def overfill_team(self, account: Row, pool: list[str], sellers_and_ses: int) -> None:
+        """Sellers and SEs on top of a filled team until there are `sellers_and_ses`."""
+        aid = account["accountid"]
+        taken = {u for (u, a) in self.roles_of if a == aid}
+        candidates = [u for u in pool if u not in taken]
+        self.rng.shuffle(candidates)
+        while len(self.team_of.get(aid, [])) < sellers_and_ses:
+            self.role_row(account, candidates.pop(), self.rng.choice(list(Role)))
 
     # ---- milestones ----
 
@@ -260,13 +287,15 @@ class _Builder:
         rng = self.rng
         pool = self.build_users()
         territory_ids = self.build_territories()
-        unassigned = {
+        unassigned_id = self.uid()
+        unassigned: Row = {
             "@odata.etag": self.etag(),
-            "territoryid": self.uid(),
+            "territoryid": unassigned_id,
             "name": "Unassigned",
             "msp_accountteamunitname": None,
         }
         self.t["territories"].append(unassigned)
+        self.pod_of_territory[unassigned_id] = None  # not Region.Segment.Area.Code: no POD
         territories = {r["territoryid"]: r for r in self.t["territories"]}
 
         n_colleague_only = max(4, self.n_mine // 6)
@@ -294,6 +323,8 @@ class _Builder:
         for i, acc in enumerate(rows):
             if i == 0:
                 target, others = 99, 190
+            elif i == 8:
+                target, others = 120, 60
             elif i == 1:
                 target, others = 1, 12
             elif i < self.n_mine:
@@ -302,6 +333,8 @@ class _Builder:
             else:
                 target, others = rng.randint(2, 45), rng.randint(5, 20)
             self.fill_team(acc, target, pool, others)
+            if i == 8:
+                self.overfill_team(acc, pool, HUGE_TEAM)
         rng.shuffle(self.t["msp_accountteams"])  # Dataverse order is not account order
 
         for i, acc in enumerate(rows):
@@ -329,6 +362,7 @@ class _Builder:
             team_of=self.team_of,
             cloud_team_size=self.cloud_size,
             milestones_of=self.milestones_of,
+            pod_of_territory=self.pod_of_territory,
             not_mine_account_ids=[a["accountid"] for a in not_mine],
             special={
                 "big_team": rows[0]["accountid"],
@@ -337,6 +371,10 @@ class _Builder:
                 "channel": rows[3]["accountid"],
                 "no_territory": rows[3]["accountid"],
                 "bad_territory": rows[4]["accountid"],
+                # Of my accounts once the book has 9 (and 11) of them; the default has 30.
+                "huge_team": rows[8]["accountid"],
+                "same_name": rows[9]["accountid"],
+                "same_name_twin": rows[10]["accountid"],
             },
         )
 

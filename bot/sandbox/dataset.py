@@ -1,5 +1,5 @@
-"""The dataset's shape and ground truth: who "me" is, the role rules of the integration
-guide, and `Dataset`, the tables plus what an import for a user should find.
+"""The dataset's shape and ground truth: who "me" is, and `Dataset`, the tables plus what
+an import for a user should find (written by data.py as it generates; see truth.py).
 
 Rows are stored as Dataverse returns them with `Prefer: odata.include-annotations="*"`;
 the app strips annotations when the request did not ask for them.
@@ -10,21 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.domain import Account, Identity, Role, TeamMember, derive_pod, fold
 from bot.sandbox.schema import FORMATTED, LOOKUP_LOGICAL, NAV_PROPERTY
+from bot.sandbox.truth import ExpectedAccount, Member, Person, Role, fold
 
 Row = dict[str, Any]
 
-ME = Identity(
+ME = Person(
     user_id="5f3c2a10-7d4e-4b8a-9c61-2e8f4d7a9b01", name="Avery Quinn", email="averyq@microsoft.com"
 )
 COLLEAGUES = (
-    Identity(
+    Person(
         user_id="0b6e1d52-3c7a-4f19-8e24-6a9d5c3b7e12",
         name="Jordan Patel",
         email="jopatel@microsoft.com",
     ),
-    Identity(
+    Person(
         user_id="c4a8e2f6-91b3-4d57-a0c2-8f7e6d5b4a23",
         name="Mei-Lin Chen",
         email="meilinc@microsoft.com",
@@ -32,26 +32,6 @@ COLLEAGUES = (
 )
 BUSINESS_UNIT_ID = "2d9b4c61-0e7f-4a3b-b8c5-1f6e9a7d2c34"
 ORGANIZATION_ID = "7e1a5f93-4b2c-4d8e-9a6f-3c0b8d2e1f45"
-
-SELLER_Q2: dict[str, Role] = {
-    "Cloud & AI": Role.GROWTH_SELLER,
-    "Cloud & AI-Acq": Role.ACQUISITION_SELLER,
-}
-SE_Q2: dict[str, Role] = {
-    "Cloud & AI Data": Role.DATA_SE,
-    "Cloud & AI Infrastructure": Role.INFRA_SE,
-    "Cloud & AI Apps": Role.APPS_SE,
-}
-Q2_OF: dict[Role, str] = {r: q for q, r in (SELLER_Q2 | SE_Q2).items()}
-
-
-def role_of_row(q1: str | None, q2: str | None, title: str | None) -> Role | None:
-    """The integration guide's rules: Corporate, 'Cloud ' prefix, then qualifier2 and title."""
-    if q1 != "Corporate" or not q2 or not q2.startswith("Cloud "):
-        return None
-    if q2 in SELLER_Q2:
-        return SELLER_Q2[q2] if "Specialists IC" in (title or "") else None
-    return SE_Q2.get(q2)
 
 
 def annotate_lookup(row: Row, fld: str, target_id: str | None, logical: str, label: str) -> None:
@@ -67,26 +47,27 @@ class Dataset:
     seed: int
     tables: dict[str, list[Row]]
     memberships: dict[str, list[str]]  # systemuserid -> teamids (teammembership_association)
-    me: Identity
-    colleagues: tuple[Identity, ...]
+    me: Person
+    colleagues: tuple[Person, ...]
     business_unit_id: str
     organization_id: str
     # Ground truth: what an import for a user should find.
     accounts_of: dict[str, list[str]]  # user -> accounts held with a seller/SE role
     roles_of: dict[tuple[str, str], tuple[Role, ...]]  # (user, account) -> roles
-    team_of: dict[str, list[TeamMember]]  # account -> sellers and SEs per the guide's rules
+    team_of: dict[str, list[Member]]  # account -> sellers and SEs per the guide's rules
     cloud_team_size: dict[str, int]  # account -> Corporate + 'Cloud ' rows
     milestones_of: dict[str, list[str]]  # account -> milestone ids
+    pod_of_territory: dict[str, str | None]  # territory -> its POD (None: not of the pattern)
     not_mine_account_ids: list[str]  # me has rows there, but only irrelevant ones
-    special: dict[
-        str, str
-    ]  # big_team, solo_team, big_milestones, no_territory, bad_territory, channel
+    # big_team, solo_team, big_milestones, no_territory, bad_territory, channel, huge_team,
+    # same_name, same_name_twin
+    special: dict[str, str]
     _by_id: dict[str, dict[str, Row]] = field(default_factory=dict, repr=False)
     _index: dict[tuple[str, str], dict[str, list[Row]]] = field(default_factory=dict, repr=False)
     _pos: dict[str, dict[int, int]] = field(default_factory=dict, repr=False)
 
     @property
-    def users(self) -> tuple[Identity, ...]:
+    def users(self) -> tuple[Person, ...]:
         return (self.me, *self.colleagues)
 
     def record(self, set_name: str, key: str, record_id: str) -> Row | None:
@@ -117,8 +98,8 @@ class Dataset:
         for k in [k for k in self._index if k[0] == set_name]:
             del self._index[k]
 
-    def expected_accounts(self, user_id: str) -> list[Account]:
-        """The domain Accounts an import for this user should produce, by folded name."""
+    def expected_accounts(self, user_id: str) -> list[ExpectedAccount]:
+        """The accounts an import for this user should produce, by folded name."""
         out = []
         for account_id in self.accounts_of.get(user_id, []):
             acc = self.record("accounts", "accountid", account_id)
@@ -127,13 +108,13 @@ class Dataset:
             terr = self.record("territories", "territoryid", terr_id) if terr_id else None
             tname = terr["name"] if terr else None
             out.append(
-                Account(
+                ExpectedAccount(
                     id=account_id,
                     name=acc["name"],
                     tpid=acc["msp_mstopparentid"],
                     territory_id=terr_id,
                     territory=tname,
-                    pod=derive_pod(tname),
+                    pod=self.pod_of_territory.get(terr_id) if terr_id else None,
                     my_roles=self.roles_of[user_id, account_id],
                 )
             )

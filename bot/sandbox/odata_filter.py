@@ -25,7 +25,7 @@ from bot.sandbox.odata_ast import (
     norm,
 )
 from bot.sandbox.odata_lexer import GUID, Token, tokenize
-from bot.sandbox.schema import Entity, ODataError, bad_query, unknown_property
+from bot.sandbox.schema import Entity, ODataError, bad_query, no_attribute, unknown_property
 
 _OPS = {
     "eq": "Equal",
@@ -37,14 +37,17 @@ _OPS = {
 }
 _STRING_FUNCS = ("startswith", "endswith", "contains")
 IN_FUNC = "Microsoft.Dynamics.CRM.In"
+NOT_IN_FUNC = "Microsoft.Dynamics.CRM.NotIn"
 EQUAL_USER_ID = "Microsoft.Dynamics.CRM.EqualUserId"
+_RANGES = ("gt", "ge", "lt", "le")
 
 
 class _Parser:
-    def __init__(self, text: str, entity: Entity, user_id: str | None) -> None:
+    def __init__(self, text: str, entity: Entity, user_id: str | None, guid_ranges: bool) -> None:
         self.text = text
         self.entity = entity
         self.user_id = user_id
+        self.guid_ranges = guid_ranges
         self.tokens = tokenize(text)
         self.i = 0
         self.tok = self.tokens[0]  # the current token
@@ -113,8 +116,16 @@ class _Parser:
         if self.tok.kind == "ident" and self.tok.text in _OPS:
             op = self.advance().text
             right = self.parse_primary()
+            # A quoted GUID compares with a Guid property as the GUID it spells (the
+            # integration guide's own milestone query: `_x_value eq '<guid>'`).
+            left, right = _quoted_guid(left, right), _quoted_guid(right, left)
             if not _compatible(left.edm, right.edm):
                 raise _incompatible(left.edm, right.edm, _OPS[op])
+            if op in _RANGES and "Edm.Guid" in (left.edm, right.edm) and not self.guid_ranges:
+                raise bad_query(
+                    f"The operator '{op}' is not supported for operands of type 'Edm.Guid' "
+                    f"in '{self.text}'."
+                )
             return Compare("Edm.Boolean", op, left, right)
         return left
 
@@ -156,11 +167,20 @@ class _Parser:
             raise unknown_property(name, self.entity)
         return Prop(self.entity.props[name], name)
 
+    def column(self, logical: str) -> Prop:
+        """A query function's PropertyName: the column's logical name, never `_x_value`."""
+        name = self.entity.attribute(logical)
+        if name is None:
+            raise no_attribute(logical, self.entity)
+        return Prop(self.entity.props[name], name)
+
     def parse_call(self) -> Node:
         name = self.advance().text
         self.expect("(")
         if name == IN_FUNC:
             return self.parse_in()
+        if name == NOT_IN_FUNC:
+            return Not("Edm.Boolean", self.parse_in(NOT_IN_FUNC))
         if name == EQUAL_USER_ID:
             return self.parse_equal_user_id()
         if name not in _STRING_FUNCS:
@@ -180,7 +200,7 @@ class _Parser:
             )
         return StringFunc("Edm.Boolean", name, subject, needle)
 
-    def parse_in(self) -> Node:
+    def parse_in(self, func: str = IN_FUNC) -> InList:
         prop: Prop | None = None
         values: list[str] | None = None
         while True:
@@ -189,7 +209,7 @@ class _Parser:
             param = self.advance().text
             self.expect("=")
             if param == "PropertyName" and self.tok.kind == "str":
-                prop = self.prop(self.advance().value)
+                prop = self.column(self.advance().value)
             elif param == "PropertyValues":
                 values = self.parse_value_list()
             else:
@@ -200,7 +220,7 @@ class _Parser:
             self.expect(")")
             break
         if prop is None or values is None:
-            raise bad_query(f"{IN_FUNC} requires the parameters PropertyName and PropertyValues.")
+            raise bad_query(f"{func} requires the parameters PropertyName and PropertyValues.")
         return InList("Edm.Boolean", prop, frozenset(_in_value(v, prop, self.text) for v in values))
 
     def parse_equal_user_id(self) -> Node:
@@ -215,7 +235,7 @@ class _Parser:
         self.expect("=")
         if self.tok.kind != "str":
             raise self.error("String value expected")
-        prop = self.prop(self.advance().value)
+        prop = self.column(self.advance().value)
         if not (self.tok.kind == "punct" and self.tok.text == ")"):
             raise bad_query(one_parameter)
         self.advance()
@@ -257,6 +277,18 @@ def _number(text: str) -> Literal:
     return Literal("Edm.Decimal", Decimal(body))
 
 
+def _quoted_guid(node: Node, other: Node) -> Node:
+    """A string literal that spells a GUID, compared with a Guid: that GUID."""
+    if (
+        other.edm == "Edm.Guid"
+        and isinstance(node, Literal)
+        and node.edm == "Edm.String"
+        and GUID.fullmatch(str(node.value))
+    ):
+        return Literal("Edm.Guid", str(node.value).lower())
+    return node
+
+
 def _compatible(a: str, b: str) -> bool:
     if a == b or "null" in (a, b):
         return True
@@ -270,10 +302,13 @@ def _incompatible(a: str, b: str, kind: str) -> ODataError:
     )
 
 
-def parse_filter(text: str, entity: Entity, *, user_id: str | None = None) -> Node:
+def parse_filter(
+    text: str, entity: Entity, *, user_id: str | None = None, guid_ranges: bool = False
+) -> Node:
     """Parse and type-check; raises ODataError (400) exactly where Dataverse would.
 
     `user_id` is the signed-in user `EqualUserId` compares with; without one the function is
-    refused, as by an MSX that does not support it.
+    refused, as by an MSX that does not support it. `guid_ranges`: whether gt/ge/lt/le on
+    a Guid are answered (undocumented for the Web API: a switch) or refused with 400.
     """
-    return _Parser(text, entity, user_id).parse()
+    return _Parser(text, entity, user_id, guid_ranges).parse()

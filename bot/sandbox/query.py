@@ -13,7 +13,14 @@ from typing import Any
 from urllib.parse import quote, unquote_plus
 
 from bot.sandbox.odata_ast import guid_order
-from bot.sandbox.schema import CODE_PAGING, Entity, ODataError, bad_query, unknown_property
+from bot.sandbox.schema import (
+    CODE_PAGING,
+    Entity,
+    ODataError,
+    bad_query,
+    lookup_column,
+    unknown_property,
+)
 
 Row = dict[str, Any]
 
@@ -141,19 +148,42 @@ def parse_orderby(value: str | None, entity: Entity) -> list[tuple[str, bool]]:
     return order
 
 
-def sort_rows(rows: list[Row], order: list[tuple[str, bool]], entity: Entity) -> list[Row]:
+RelatedName = Callable[[Row, str], str | None]
+
+
+def sort_rows(
+    rows: list[Row], order: list[tuple[str, bool]], entity: Entity, related_name: RelatedName
+) -> list[Row]:
+    """`$orderby` as Dataverse applies it: a lookup (`_x_value`) by the related record's
+    primary name, not its GUID; a choice by its integer value; and the primary key
+    appended as the last key, so that ties (two accounts of one name) have one order."""
+    if all(col != entity.key for col, _ in order):
+        order = [*order, (entity.key, False)]
     out = list(rows)
     for col, desc in reversed(order):
+        key = _sort_key(col, entity.props[col], related_name)
+        keyed = [(key(r), r) for r in out]
         # Nulls sort first ascending, as SQL Server does; stable sorts keep ties in order.
-        nulls = [r for r in out if r.get(col) is None]
-        if nulls:
-            out = [r for r in out if r.get(col) is not None]
-        out.sort(key=_sort_key(col, entity.props[col]), reverse=desc)
-        out = out + nulls if desc else nulls + out
+        nulls = [r for k, r in keyed if k is None]
+        present = [(k, r) for k, r in keyed if k is not None]
+        present.sort(key=lambda kr: kr[0], reverse=desc)
+        ordered = [r for _, r in present]
+        out = ordered + nulls if desc else nulls + ordered
     return out
 
 
-def _sort_key(col: str, edm: str) -> Callable[[Row], Any]:
+def _sort_key(col: str, edm: str, related_name: RelatedName) -> Callable[[Row], Any]:
+    if lookup_column(col):
+
+        def name(row: Row) -> str | None:
+            return None if row.get(col) is None else (related_name(row, col) or "").casefold()
+
+        return name
+    plain = _typed_key(col, edm)
+    return lambda row: None if row.get(col) is None else plain(row)
+
+
+def _typed_key(col: str, edm: str) -> Callable[[Row], Any]:
     if edm == "Edm.String":
         return lambda row: str(row[col]).casefold()
     if edm in ("Edm.Int32", "Edm.Decimal"):
@@ -217,12 +247,8 @@ def read_skiptoken(secret: bytes, path: str, options: dict[str, str]) -> int:
             offset = int(offset_s)
             if hmac.compare_digest(sig, _signature(secret, path, options, offset)):
                 return offset
-    raise ODataError(
-        400,
-        CODE_PAGING,
-        "The paging cookie is invalid or does not belong to this query; follow "
-        "@odata.nextLink exactly as returned.",
-    )
+    # Signed over the query, so an edited cookie, or one moved to another query, fails.
+    raise ODataError(400, CODE_PAGING, "Invalid page number in paging cookie.")
 
 
 def next_link(base: str, path: str, raw_parts: Iterable[str], token: str) -> str:

@@ -14,13 +14,15 @@ LOOKUP_LOGICAL = "Microsoft.Dynamics.CRM.lookuplogicalname"
 NAV_PROPERTY = "Microsoft.Dynamics.CRM.associatednavigationproperty"
 
 # Dataverse error codes used by more than one module.
-CODE_QUERY = "0x80060888"  # bad query, unknown property, syntax
+CODE_QUERY = "0x80060888"  # bad query, syntax (as observed for $skip)
+CODE_NO_PROPERTY = "0x0"  # "Could not find a property named ..." (Microsoft's troubleshooting)
+CODE_NO_SEGMENT = "0x8006088a"  # "Resource not found for the segment ..." (same page)
 CODE_NOT_FOUND = "0x80040217"  # record does not exist
 CODE_VALIDATION = "0x80044331"
-CODE_AUTH = "0x80045000"  # sandbox's choice: the real 401 often has no body at all
 CODE_THROTTLED = "0x80072322"
 CODE_BLOCKED_IP = "0x80095ffe"
-CODE_PAGING = "0x80040203"
+CODE_PAGING = "0x8004112a"  # QueryBuilderInvalidPagingCookie (Microsoft's error list)
+CODE_NO_ATTRIBUTE = "0x80041103"  # QueryBuilderNoAttribute (Microsoft's error list)
 
 
 @dataclass(frozen=True)
@@ -29,13 +31,32 @@ class Entity:
     logical_name: str
     key: str
     props: dict[str, str]
-    # msp_accountteams never announces more rows: the guide's "inconsistent paging cookies".
+    # The related record's primary name column: `$orderby` on a lookup sorts by it.
+    primary_name: str | None = None
+    # False: whether it announces more rows is a switch (msp_accountteams, the guide's
+    # "inconsistent paging cookies"); see SandboxMsx(team_next_link=...).
     pages: bool = True
     methods: frozenset[str] = field(default_factory=lambda: frozenset({"GET"}))
 
     @property
     def type_name(self) -> str:
         return f"Microsoft.Dynamics.CRM.{self.logical_name}"
+
+    def attribute(self, logical: str) -> str | None:
+        """The OData property of a column given its logical name (what query functions
+        take): `msp_accountid` -> `_msp_accountid_value`; None if there is no such column.
+        `_x_value` is not a logical name, so it is not found."""
+        if logical.startswith("_"):
+            return None
+        lookup = f"_{logical}_value"
+        if self.props.get(lookup) == "Edm.Guid":
+            return lookup
+        return logical if logical in self.props else None
+
+
+def lookup_column(prop: str) -> bool:
+    """`_x_value`: the OData value property of a lookup column."""
+    return prop.startswith("_") and prop.endswith("_value")
 
 
 G, S, INT, D = "Edm.Guid", "Edm.String", "Edm.Int32", "Edm.Decimal"
@@ -49,12 +70,14 @@ ENTITIES: dict[str, Entity] = {
             "account",
             "accountid",
             {"accountid": G, "name": S, "msp_mstopparentid": S, "_territoryid_value": G},
+            primary_name="name",
         ),
         Entity(
             "territories",
             "territory",
             "territoryid",
             {"territoryid": G, "name": S, "msp_accountteamunitname": S},
+            primary_name="name",
         ),
         Entity(
             "systemusers",
@@ -67,6 +90,7 @@ ENTITIES: dict[str, Entity] = {
                 "domainname": S,
                 "isdisabled": B,
             },
+            primary_name="fullname",
         ),
         Entity(
             "msp_accountteams",
@@ -81,6 +105,7 @@ ENTITIES: dict[str, Entity] = {
                 "msp_standardtitle": S,
                 "msp_fullname": S,
             },
+            primary_name="msp_fullname",
             pages=False,
         ),
         Entity(
@@ -101,6 +126,7 @@ ENTITIES: dict[str, Entity] = {
                 "createdon": DTO,
                 "modifiedon": DTO,
             },
+            primary_name="msp_name",
         ),
         Entity(
             "teams",
@@ -113,6 +139,7 @@ ENTITIES: dict[str, Entity] = {
                 "_teamtemplateid_value": G,
                 "_regardingobjectid_value": G,
             },
+            primary_name="name",
         ),
         Entity(
             "tasks",
@@ -135,6 +162,7 @@ ENTITIES: dict[str, Entity] = {
                 "_ownerid_value": G,
                 "createdon": DTO,
             },
+            primary_name="subject",
             methods=frozenset({"GET", "POST", "PATCH"}),
         ),
     )
@@ -172,6 +200,8 @@ class ODataError(Exception):
         self.headers = headers or {}
 
     def body(self) -> bytes:
+        if self.status == 401:
+            return b""  # a 401 carries its WWW-Authenticate challenge, not an error body
         return json.dumps({"error": {"code": self.code, "message": self.message}}).encode()
 
 
@@ -179,5 +209,31 @@ def bad_query(message: str) -> ODataError:
     return ODataError(400, CODE_QUERY, message)
 
 
+ENTITY_BY_LOGICAL: dict[str, Entity] = {e.logical_name: e for e in ENTITIES.values()}
+# Lookup property -> the logical name of the table it points at (a polymorphic lookup such
+# as regardingobjectid is read from the row's lookuplogicalname annotation instead).
+LOOKUP_TARGETS: dict[str, str] = {
+    "_territoryid_value": "territory",
+    "_msp_accountid_value": "account",
+    "_msp_parentaccount_value": "account",
+    "_msp_systemuserid_value": "systemuser",
+    "_ownerid_value": "systemuser",
+}
+
+
+def no_attribute(name: str, entity: Entity) -> ODataError:
+    """What Dataverse answers when a query function names a column that is not one of the
+    entity's logical names (e.g. the OData property `_msp_accountid_value`)."""
+    return ODataError(
+        400,
+        CODE_NO_ATTRIBUTE,
+        f"'{entity.logical_name}' entity doesn't contain attribute with Name = '{name}'.",
+    )
+
+
 def unknown_property(name: str, entity: Entity) -> ODataError:
-    return bad_query(f"Could not find a property named '{name}' on type '{entity.type_name}'.")
+    return ODataError(
+        400,
+        CODE_NO_PROPERTY,
+        f"Could not find a property named '{name}' on type '{entity.type_name}'.",
+    )

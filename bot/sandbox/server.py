@@ -51,6 +51,7 @@ def _make_app(sandbox: SandboxMsx) -> web.Application:
 
 
 async def serve(sandbox: SandboxMsx, host: str = "127.0.0.1", port: int = 0) -> SandboxServer:
+    """Serve this sandbox (its switches, `guid_ranges` and `team_next_link`, are its own)."""
     runner = web.AppRunner(
         _make_app(sandbox),
         access_log=None,
@@ -72,16 +73,26 @@ def run_forever(
     seed: int = 7,
     accounts: int = 30,
     tokens: tuple[str, ...] = ("sandbox",),
+    guid_ranges: bool = False,
+    team_next_link: bool = False,
 ) -> None:
-    """Blocking: serve a sandbox until Ctrl-C (`msx-bot sandbox --port 8765`)."""
+    """Blocking: serve a sandbox until Ctrl-C (`msx-bot sandbox --port 8765`). The two
+    switches are SandboxMsx's (what nobody can check from here; pessimistic defaults)."""
 
     async def main() -> None:
-        sandbox = SandboxMsx(seed=seed, accounts=accounts, tokens=tokens)
+        sandbox = SandboxMsx(
+            seed=seed,
+            accounts=accounts,
+            tokens=tokens,
+            guid_ranges=guid_ranges,
+            team_next_link=team_next_link,
+        )
         server = await serve(sandbox, host, port)
         me = sandbox.dataset.me
         print(f"MSX sandbox: MSX_BASE_URL={server.url}  MSX_ACCESS_TOKEN={next(iter(tokens))}")
         print(
-            f"signed in as {me.name} <{me.email}>, {accounts} accounts, seed {seed}; Ctrl-C stops"
+            f"signed in as {me.name} <{me.email}>, {accounts} accounts, seed {seed}; "
+            f"guid_ranges={guid_ranges}, team_next_link={team_next_link}; Ctrl-C stops"
         )
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -9,7 +9,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Table, delete
+from sqlalchemy import Connection, Table, delete, func
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import configure_mappers
@@ -123,6 +123,18 @@ class SnapshotStore:
         with reading(self._engine) as session:
             meta = session.get(SnapshotRow, user_id)
             return _load_rest(session, meta) if meta else None
+
+    def team_sizes(self, user_id: str) -> dict[str, int]:
+        """How many team members each account had in the user's snapshot: the next
+        refresh asks for teams in batches that fit a page."""
+        members = table_of(TeamMemberRow)
+        query = (
+            select(members.c.account_id, func.count())
+            .where(members.c.user_id == user_id)
+            .group_by(members.c.account_id)
+        )
+        with reading(self._engine) as session:
+            return {str(account): int(n) for account, n in session.execute(query)}
 
     def load_by_email(self, email: str) -> Snapshot | None:
         """The snapshot whose user has this email, in any case (the newest, if several)."""

@@ -83,6 +83,6 @@ def known_owner(store: SnapshotStore) -> Identity | None:
 
 async def identify_owner(gateway: MsxGateway, store: SnapshotStore) -> Identity:
     """Ask MSX who is signed in, and remember it as the owner."""
-    me = await gateway.user(await gateway.whoami())
+    me = await gateway.me()
     store.set_state("", OWNER_KEY, me.user_id)
     return me

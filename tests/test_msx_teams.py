@@ -1,0 +1,217 @@
+"""Reading whole teams from msp_accountteams, whether MSX pages them or cuts them at 100.
+
+The fake below answers the team queries the reader sends (accounts by `In` on the logical
+name, a role, `msp_fullname ge`, `$orderby=msp_fullname`) from a list of rows, in row-id
+order, never grouped by account; with `next_link` it pages as Dataverse does, without it
+it cuts at 100 silently, as the integration guide saw.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from msx_fixtures import API_PATH, Harness, gid, make_harness, page, query
+
+from bot.domain import Identity, Role
+from bot.msx.teams import TeamReader
+
+Q2 = {
+    Role.GROWTH_SELLER: "Cloud & AI",
+    Role.ACQUISITION_SELLER: "Cloud & AI-Acq",
+    Role.DATA_SE: "Cloud & AI Data",
+    Role.INFRA_SE: "Cloud & AI Infrastructure",
+    Role.APPS_SE: "Cloud & AI Apps",
+}
+
+
+def row(n: int, account: str, role: Role, name: str | None = None) -> dict[str, Any]:
+    return {
+        "msp_accountteamid": gid(900_000 + n),
+        "_msp_accountid_value": account,
+        "_msp_systemuserid_value": gid(100_000 + n),
+        "msp_fullname": name or f"Person {n:05d}",
+        "msp_qualifier2": Q2[role],
+        "msp_standardtitle": "Specialists IC",
+    }
+
+
+class FakeTeams:
+    def __init__(self, rows: list[dict[str, Any]], *, next_link: bool = False) -> None:
+        self.rows = rows
+        self.next_link = next_link
+        self.filters: list[str] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        params = query(request)
+        if "$skiptoken" in params:
+            flt, start = params["$filter"], int(params["$skiptoken"])
+        else:
+            flt, start = params["$filter"], 0
+            self.filters.append(flt)
+        assert "_msp_accountid_value" not in flt.split(" and ")[0]  # In() takes logical names
+        ids = re.search(r"In\(PropertyName='msp_accountid',PropertyValues=\[(.*?)\]\)", flt)
+        assert ids is not None, flt
+        accounts = set(re.findall(r'"([0-9a-f-]{36})"', ids.group(1)))
+        found = [r for r in self.rows if r["_msp_accountid_value"] in accounts]
+        if (role := re.search(r"^.*? and msp_qualifier2 eq '([^']*)'", flt)) and " or " not in flt:
+            found = [r for r in found if r["msp_qualifier2"] == role.group(1)]
+        if name := re.search(r"msp_fullname ge '((?:[^']|'')*)'", flt):
+            found = [r for r in found if r["msp_fullname"] >= name.group(1).replace("''", "'")]
+        key = "msp_fullname" if params.get("$orderby") == "msp_fullname" else "msp_accountteamid"
+        found.sort(key=lambda r: (r[key], r["msp_accountteamid"]))
+        chunk = found[start : start + 100]
+        more = self.next_link and len(found) > start + 100
+        link = None
+        if more:
+            link = str(request.url.copy_merge_params({"$skiptoken": str(start + 100)}))
+        return page(chunk, link)
+
+
+@pytest.fixture
+async def h() -> AsyncIterator[Harness]:
+    harness = make_harness()
+    yield harness
+    await harness.client.aclose()
+
+
+async def no_emails(ids: list[str]) -> dict[str, Identity]:
+    return {}
+
+
+def serve(h: Harness, fake: FakeTeams) -> None:
+    h.router.get(path=API_PATH + "msp_accountteams").mock(side_effect=fake)
+
+
+def book(sizes: list[int]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Accounts with teams of these sizes, roles spread evenly, rows interleaved."""
+    accounts = [gid(n + 1) for n in range(len(sizes))]
+    rows = []
+    n = 0
+    for account, size in zip(accounts, sizes, strict=True):
+        for i in range(size):
+            rows.append(row(n, account, list(Role)[i % 5]))
+            n += 1
+    return accounts, rows
+
+
+def keys(members: list[Any]) -> set[tuple[str, str, Role]]:
+    return {(m.account_id, m.user_id, m.role) for m in members}
+
+
+def truth(rows: list[dict[str, Any]]) -> set[tuple[str, str, Role]]:
+    roles = {q2: role for role, q2 in Q2.items()}
+    return {
+        (r["_msp_accountid_value"], r["_msp_systemuserid_value"], roles[r["msp_qualifier2"]])
+        for r in rows
+    }
+
+
+@pytest.mark.parametrize("next_link", [False, True])
+async def test_every_member_of_every_team_either_way(h: Harness, next_link: bool) -> None:
+    accounts, rows = book([30, 45, 5, 99, 60, 1, 28, 33, 70, 12, 140, 22])
+    fake = FakeTeams(rows, next_link=next_link)
+    serve(h, fake)
+    teams = await TeamReader(h.client, no_emails).read(accounts)
+    assert keys(teams.members) == truth(rows)
+    assert teams.incomplete == []
+
+
+async def test_a_cut_page_is_read_on_by_name(h: Harness) -> None:
+    accounts, rows = book([160])
+    fake = FakeTeams(rows)
+    serve(h, fake)
+    teams = await TeamReader(h.client, no_emails).read(accounts)
+    assert keys(teams.members) == truth(rows)
+    assert len(fake.filters) == 2 and teams.splits == 0
+    assert "msp_fullname ge 'Person 00099'" in fake.filters[1]
+
+
+def same_name(accounts: list[str], per_account: int, roles: list[Role]) -> list[dict[str, Any]]:
+    return [
+        row(n + 1000 * i, account, roles[n % len(roles)], "Sam Lee")
+        for i, account in enumerate(accounts)
+        for n in range(per_account)
+    ]
+
+
+async def test_where_reading_on_cannot_move_on_accounts_are_split(h: Harness) -> None:
+    # Forty accounts of 60 rows (thought to be 45), everyone called the same: no name to
+    # read on from, so each ask of two accounts (120 rows) is asked again one at a time.
+    accounts = [gid(n) for n in range(1, 41)]
+    rows = same_name(accounts, 60, list(Role))
+    fake = FakeTeams(rows)
+    serve(h, fake)
+    teams = await TeamReader(h.client, no_emails, sizes=dict.fromkeys(accounts, 45)).read(accounts)
+    assert keys(teams.members) == truth(rows)
+    assert teams.splits == 20 and teams.incomplete == []
+    # An ask split: its page, a read-on that brings nothing new, then each account alone.
+    assert len(fake.filters) == 40 + 2 * teams.splits
+
+
+async def test_then_one_account_is_asked_a_role_at_a_time(h: Harness) -> None:
+    rows = same_name([gid(1)], 150, list(Role))  # 30 a role
+    fake = FakeTeams(rows)
+    serve(h, fake)
+    teams = await TeamReader(h.client, no_emails).read([gid(1)])
+    assert keys(teams.members) == truth(rows) and teams.incomplete == []
+    by_role = [f for f in fake.filters if "msp_qualifier2 eq" in f and " or " not in f]
+    assert len(by_role) == 5
+
+
+async def test_one_role_over_a_page_is_read_on_by_name(h: Harness) -> None:
+    account = gid(1)
+    # 230 data SEs, some sharing a name across the page boundaries.
+    rows = [row(n, account, Role.DATA_SE, f"Person {n // 3:04d}") for n in range(230)]
+    rows.append(row(999, account, Role.APPS_SE, "O'Brien"))
+    fake = FakeTeams(rows)
+    serve(h, fake)
+    teams = await TeamReader(h.client, no_emails).read([account])
+    assert keys(teams.members) == truth(rows)
+    assert teams.incomplete == [] and teams.splits == 0
+    assert len(fake.filters) == 3
+
+
+async def test_when_msx_does_not_move_on_the_account_is_a_gap(h: Harness) -> None:
+    # 150 people of one role, all called the same: reading on by name cannot move on.
+    account = gid(1)
+    rows = [row(n, account, Role.INFRA_SE, "Sam Lee") for n in range(150)]
+    serve(h, FakeTeams(rows))
+    teams = await TeamReader(h.client, no_emails).read([account])
+    assert teams.incomplete == [account]
+    assert len(teams.members) == 100  # what could be read is kept
+
+
+async def test_emails_are_looked_up_for_every_member(h: Harness) -> None:
+    accounts, rows = book([30, 30, 30, 30])
+    serve(h, FakeTeams(rows))
+    asked: list[list[str]] = []
+
+    async def users(ids: list[str]) -> dict[str, Identity]:
+        asked.append(ids)
+        return {i: Identity(user_id=i, name="x", email=f"{i[-5:]}@x.test") for i in ids}
+
+    teams = await TeamReader(h.client, users).read(accounts)
+    assert all(m.email == f"{m.user_id[-5:]}@x.test" for m in teams.members)
+    assert sorted(i for part in asked for i in part) == sorted({m.user_id for m in teams.members})
+
+
+async def test_teams_come_by_account_then_role_then_name(h: Harness) -> None:
+    accounts = [gid(1), gid(2)]
+    rows = [
+        row(1, gid(2), Role.APPS_SE, "Zed"),
+        row(2, gid(1), Role.DATA_SE, "bea"),
+        row(3, gid(1), Role.GROWTH_SELLER, "Yan"),
+        row(4, gid(1), Role.DATA_SE, "Abe"),
+    ]
+    serve(h, FakeTeams(rows))
+    teams = await TeamReader(h.client, no_emails).read(accounts)
+    assert [m.name for m in teams.members] == ["Yan", "Abe", "bea", "Zed"]
+
+
+async def test_no_accounts_no_requests(h: Harness) -> None:
+    teams = await TeamReader(h.client, no_emails).read([])
+    assert teams.members == [] and h.client.requests_sent == 0
