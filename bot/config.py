@@ -20,7 +20,13 @@ def default_db_path() -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        extra="ignore",
+        populate_by_name=True,
+        # `MSX_BOT_DB=` (or an empty line in .env) means unset: the default, not "".
+        env_ignore_empty=True,
+    )
 
     msx_base_url: str = Field(default="https://microsoftsales.crm.dynamics.com")
     msx_tenant_id: str = Field(default=DEFAULT_TENANT)

@@ -17,6 +17,11 @@ from bot.store import SnapshotStore
 SANDBOX_URL = "https://msx-sandbox.invalid"
 
 
+def sandbox_db(settings: Settings) -> Path:
+    """`msx-bot run --sandbox`'s database: beside the configured one, never the same file."""
+    return settings.msx_bot_db.with_name("msx-bot-sandbox.db")
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -27,7 +32,8 @@ class Runtime:
     def open(
         cls, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
     ) -> Runtime:
-        store = SnapshotStore(settings.msx_bot_db)
+        # The store refuses to mix books from two MSXs (the sandbox and the real one, say).
+        store = SnapshotStore(settings.msx_bot_db, source=settings.msx_base_url)
         return cls(settings, MsxGateway.from_settings(settings, transport=transport), store)
 
     @classmethod

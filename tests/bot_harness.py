@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import SecretStr
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_double import Envelope, Message, SlackDouble
+from slack_double import Clock, Envelope, Message, SlackDouble
 
 from bot.config import Settings
 from bot.runtime import Runtime
@@ -20,6 +20,7 @@ from bot.sandbox import SandboxMsx
 from bot.slack.app import build_app
 from bot.slack.deps import BotDeps
 from bot.slack.runner import build_deps, slack_client
+from bot.slack.task_flow import start_outbox
 
 OWNER = "UOWNER"
 COLLEAGUE = "UCOLLEAGUE"
@@ -187,10 +188,16 @@ async def running_bot(
     sandbox: SandboxMsx | None = None,
     allowed: tuple[str, ...] = (COLLEAGUE,),
     transport_from_server: bool = False,
+    learn_owner_first: bool = True,
+    slack_clock: Clock | None = None,
 ) -> AsyncIterator[Harness]:
+    """With `learn_owner_first=False` the bot asks MSX who its owner is in the background,
+    as `msx-bot run` does, instead of before it connects."""
     sandbox = sandbox or SandboxMsx()
     data = sandbox.dataset
-    async with SlackDouble(bot_token="xoxb-test", app_token="xapp-test") as slack:
+    async with SlackDouble(
+        bot_token="xoxb-test", app_token="xapp-test", clock=slack_clock
+    ) as slack:
         slack.add_user(OWNER, "avery", data.me.email, real_name=data.me.name)
         colleague = data.colleagues[0]
         slack.add_user(COLLEAGUE, "jordan", colleague.email, real_name=colleague.name)
@@ -209,7 +216,11 @@ async def running_bot(
         runtime = Runtime.open(settings, transport=transport)
         client = slack_client(settings, SecretStr("xoxb-test"))
         deps = build_deps(runtime, client)
-        await deps.learn_owner()
+        learning = None
+        if learn_owner_first:
+            await deps.learn_owner()
+        else:
+            learning = deps.learn_owner_soon()
         handler = AsyncSocketModeHandler(
             build_app(deps, client),
             "xapp-test",
@@ -217,9 +228,13 @@ async def running_bot(
         )
         await handler.connect_async()
         await slack.wait_connected()
+        outbox = start_outbox(deps, client)  # the task outbox worker, as `msx-bot run` starts it
         try:
             yield Harness(slack, sandbox, runtime, deps, handler)
         finally:
+            if learning is not None:
+                learning.cancel()
+            outbox.cancel()
             await handler.close_async()
             await runtime.aclose()
             if server:

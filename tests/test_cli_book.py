@@ -135,7 +135,47 @@ def test_no_match_suggests_the_closest(served: Served, db: Path) -> None:
     result = run(served, db, "milestones", "Zzyzx Quartz Emporium")
     assert result.exit_code == 2
     assert "No account matches" in result.stderr
-    assert "Closest:" in result.stderr
+    assert "closest:" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def one_document(result: Result) -> Any:
+    """stdout holds exactly one JSON document (json.loads refuses anything after it)."""
+    return json.loads(result.stdout)
+
+
+def test_json_for_an_ambiguous_query_lists_the_candidates_with_tpids(
+    served: Served, db: Path
+) -> None:
+    result = run(served, db, "milestones", "contoso", "--json")
+    assert result.exit_code == 2
+    doc = one_document(result)
+    assert "Several accounts match 'contoso'" in doc["error"]
+    names = {c["name"]: c["tpid"] for c in doc["candidates"]}
+    assert {"Contoso Ltd", "Contoso Pharma", "Contoso Ltd."} <= set(names)
+    assert all(names.values())
+
+
+def test_json_for_no_match_names_the_closest(served: Served, db: Path) -> None:
+    result = run(served, db, "team", "Zzyzx Quartz Emporium", "--json")
+    assert result.exit_code == 2
+    doc = one_document(result)
+    assert doc["error"].startswith("No account matches")
+    assert doc["closest"] and all(c["name"] and "tpid" in c for c in doc["closest"])
+
+
+def test_json_for_a_failed_refresh_is_one_document_with_terminal_advice(
+    served: Served, tmp_path: Path
+) -> None:
+    served.sandbox.faults.off_vpn = True
+    try:
+        result = run(served, tmp_path / "new.db", "refresh", "--json")
+    finally:
+        served.sandbox.faults.off_vpn = False
+    assert result.exit_code == 1
+    doc = one_document(result)
+    assert "VPN" in doc["error"]
+    assert "`msx-bot refresh`" in doc["error"] and "/msx" not in doc["error"]
 
 
 def test_first_use_without_a_snapshot_refreshes_first(served: Served, tmp_path: Path) -> None:
@@ -152,13 +192,39 @@ def test_msx_down_after_a_snapshot_still_answers_and_says_why(
     as_json(run(served, own, "refresh", "--json"))
     served.sandbox.faults.off_vpn = True
     try:
-        failed = run(served, own, "refresh", "--json")
+        failed = run(served, own, "refresh")
         asked = served.sandbox.stats.requests
         doc = as_json(run(served, own, "accounts", "--json"))
     finally:
         served.sandbox.faults.off_vpn = False
     assert failed.exit_code == 1
     assert "VPN" in failed.stderr
+    # One line, with the terminal's advice rather than Slack's.
+    assert len(failed.stderr.splitlines()) == 1 and "`msx-bot refresh`" in failed.stderr
+    assert "/msx" not in failed.stderr
     assert served.sandbox.stats.requests == asked  # answered from the snapshot alone
     assert len(doc["accounts"]) == 30
     assert "VPN" in doc["snapshot"]["stale_reason"]
+    assert "`msx-bot refresh`" in doc["snapshot"]["stale_reason"]
+
+
+def test_the_read_commands_fit_80_columns(served: Served, db: Path) -> None:
+    narrow = {**env_for(served, db), "COLUMNS": "80"}
+    for args in (["accounts"], ["team", "cafe nordstrom"], ["milestones", "contoso ltd"]):
+        result = runner.invoke(app, args, env=narrow)
+        assert result.exit_code == 0, result.output
+        assert max(len(line) for line in result.stdout.splitlines()) <= 80, args
+    # The TPIDs are never broken across lines.
+    accounts = runner.invoke(app, ["accounts"], env=narrow).stdout
+    for a in served.sandbox.dataset.expected_accounts(served.sandbox.dataset.me.user_id):
+        assert a.tpid is None or a.tpid in accounts
+
+
+def test_milestones_in_the_terminal_come_blocked_and_at_risk_first(
+    served: Served, db: Path
+) -> None:
+    doc = as_json(run(served, db, "milestones", "contoso ltd", "--json"))
+    statuses = [m["status"] for m in doc["milestones"]]
+    first_other = next(i for i, s in enumerate(statuses) if s not in ("Blocked", "At Risk"))
+    assert statuses[:first_other] == sorted(statuses[:first_other], key="Blocked At Risk".find)
+    assert all(s not in ("Blocked", "At Risk") for s in statuses[first_other:])

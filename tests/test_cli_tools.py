@@ -92,3 +92,22 @@ def test_the_progress_bar_shows_a_throttling_wait() -> None:
     assert "Teams and milestones" in shown
     assert "3/60" in shown
     assert "MSX is throttling us; retrying in 20 s" in shown
+
+
+def test_the_demo_fits_80_columns_and_a_screen_a_step() -> None:
+    result = runner.invoke(app, ["demo"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    # Each list shows its first page and says how to see the rest.
+    assert "8 of 30; the rest: see Next below" in result.stdout
+    assert '8 of 135; blocked and at risk first; all: msx-bot milestones "Contoso Ltd"' in (
+        result.stdout
+    )
+    steps = [i for i, line in enumerate(lines) if line.startswith(("My accounts", "Team of"))]
+    steps.append(next(i for i, line in enumerate(lines) if line.startswith("Milestones of")))
+    for start, end in zip(steps, [*steps[1:], len(lines)], strict=True):
+        assert end - start <= 24 or start == steps[-1]
+    milestones = lines[steps[-1] :]
+    shown = [line.split()[0] for line in milestones[3:] if line[:1].isalpha()]
+    assert shown[:8] == ["Blocked"] * 8  # Contoso Ltd has 17 blocked: they come first

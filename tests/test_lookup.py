@@ -41,10 +41,24 @@ def test_exact_name_wins_over_longer_lookalikes() -> None:
     assert find_account(book, "contoso pharma").account == BOOK[2]
 
 
-def test_no_match_suggests_the_closest() -> None:
-    match = find_account(BOOK, "zzqx industries")
+def test_a_typo_close_to_one_name_only_finds_it() -> None:
+    for query, meant in (("fabrkm", "Fabrikam Inc"), ("nrdstrm", "Café Nordström AB")):
+        match = find_account(BOOK, query)
+        assert match.account is not None and match.account.name == meant
+
+
+def test_no_match_suggests_the_closest_first() -> None:
+    for query, closest in (("frbkm", "Fabrikam Inc"), ("cntso", "Contoso Ltd")):
+        match = find_account(BOOK, query)
+        assert match.account is None and not match.candidates
+        assert len(match.suggestions) == 3
+        assert match.suggestions[0].name == closest
+
+
+def test_a_query_like_no_name_suggests_nothing() -> None:
+    match = find_account(BOOK, "qqqqqqqq")
     assert match.account is None and not match.candidates
-    assert 0 < len(match.suggestions) <= 3
+    assert match.suggestions == []
 
 
 def test_empty_and_hostile_queries_find_nothing_and_do_not_crash() -> None:
@@ -57,4 +71,4 @@ def test_empty_and_hostile_queries_find_nothing_and_do_not_crash() -> None:
         "\x00\x1b[31m",
     ):
         match = find_account(BOOK, query)
-        assert match.account is None or match.account in BOOK
+        assert match.account is None and not match.candidates, query

@@ -162,22 +162,35 @@ KNOWN_BOT_SCOPES = {
 
 # What the bot does today, and the scope each piece needs: no more (no links:read /
 # links:write until unfurls arrive).
+# Why each bot scope is there; README.md says the same to the person creating the app.
 NEEDED_BOT_SCOPES = {
     "commands": "the /msx slash command",
-    "chat:write": "messages from the bot in its Messages tab",
-    "im:write": "opening a DM with a person",
+    "chat:write": "chat.postMessage: the answer to a direct message",
+    "im:history": "the message.im event: a direct message to the bot",
     "users:read": "users.info: who is asking",
     "users:read.email": "users.info's e-mail (who may use it) and users.lookupByEmail (@-mentions)",
 }
-# Every Slack Web API method the code calls, and the bot scopes it needs.
+# Every Slack Web API method the code calls, and the bot scopes it needs (docs.slack.dev,
+# each method's "Required scopes"). apps.connections.open takes the app-level token, whose
+# one scope (connections:write) is not a bot scope.
 METHOD_SCOPES: dict[str, set[str]] = {
     "auth_test": set(),
+    "apps_connections_open": set(),
+    # Slack's method reference: views.* and chat.getPermalink need no scope.
+    "views_open": set(),
+    "views_update": set(),
+    "chat_getPermalink": set(),
+    "chat_postMessage": {"chat:write"},
     "users_info": {"users:read"},
     "users_lookupByEmail": {"users:read.email"},
     "views_publish": set(),
 }
-# Events whose delivery depends on a feature being switched on.
-EVENT_NEEDS_FEATURE = {"app_home_opened": ("app_home", "home_tab_enabled")}
+# The bot scopes a subscribed event needs (docs.slack.dev, each event's "Required scopes").
+EVENT_SCOPES: dict[str, set[str]] = {"app_home_opened": set(), "message.im": {"im:history"}}
+EVENT_NEEDS_FEATURE = {
+    "app_home_opened": ("app_home", "home_tab_enabled"),
+    "message.im": ("app_home", "messages_tab_enabled"),
+}
 
 
 def _load_yaml() -> dict[str, Any]:
@@ -198,9 +211,13 @@ class _Recorder:
     """Stands in for AsyncApp in `build_app`: records what the bot registers."""
 
     def __init__(self, **_: Any) -> None:
+        self.client = None
         self.commands: list[str] = []
         self.events: list[str] = []
         self.actions: list[Any] = []
+        self.shortcuts: list[Any] = []
+        self.views: list[Any] = []
+        self.options_: list[Any] = []
 
     def _record(self, into: list[Any], key: Any) -> Any:
         into.append(key)
@@ -215,8 +232,20 @@ class _Recorder:
     def action(self, constraint: Any) -> Any:
         return self._record(self.actions, constraint)
 
+    def shortcut(self, constraint: Any) -> Any:
+        return self._record(self.shortcuts, constraint)
+
+    def view(self, constraint: Any) -> Any:
+        return self._record(self.views, constraint)
+
+    def options(self, constraint: Any) -> Any:
+        return self._record(self.options_, constraint)
+
     def use(self, middleware: Any) -> None:
         pass
+
+    async def async_dispatch(self, request: Any) -> Any:
+        raise AssertionError("registration dispatches nothing")
 
 
 @pytest.fixture(scope="module")
@@ -304,7 +333,10 @@ def test_usage_hint_names_every_subcommand(manifest: dict[str, Any]) -> None:
     from bot.slack.commands import SUBCOMMANDS
 
     (entry,) = manifest["features"]["slash_commands"]
-    hint = "accounts | team <account> | milestones <account> | refresh | help"
+    hint = (
+        "accounts | team <account> | milestones <account> | log [account] | tasks | refresh "
+        "| digest [on HH:MM, off, now] | help"
+    )
     assert entry["usage_hint"] == hint
     hinted = [part.split()[0] for part in entry["usage_hint"].split("|")]
     assert hinted == list(SUBCOMMANDS)
@@ -334,17 +366,45 @@ def test_scopes_are_exactly_what_the_bot_needs(manifest: dict[str, Any]) -> None
         assert "users:read" in bot_scopes
 
 
+def _web_api_methods_called() -> set[str]:
+    """AsyncWebClient methods named anywhere in bot/ (called, or passed on to be called)."""
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    api = {name for name in dir(AsyncWebClient) if not name.startswith("_")}
+    api -= {"api_call", "headers", "token", "base_url", "timeout", "ssl", "proxy", "session"}
+    named: set[str] = set()
+    for source in (ROOT / "bot").rglob("*.py"):
+        text = source.read_text(encoding="utf-8")
+        named |= set(re.findall(r"client\.([A-Za-z_]+)\b", text))
+        assert "api_call(" not in text, f"{source}: call Web API methods by name, not api_call"
+    return named & api
+
+
 def test_every_slack_method_the_code_calls_is_covered() -> None:
-    called: set[str] = set()
-    for folder in ("bot/slack", "bot/cli"):
-        for source in (ROOT / folder).rglob("*.py"):
-            text = source.read_text(encoding="utf-8")
-            called |= set(re.findall(r"client\.([a-z]+_[A-Za-z_]+)\(", text))
-    assert {"users_info", "users_lookupByEmail", "views_publish"} <= called
+    called = _web_api_methods_called()
+    assert {"users_info", "users_lookupByEmail", "views_publish", "auth_test"} <= called
     unknown = called - set(METHOD_SCOPES)
     assert not unknown, f"say which scopes {sorted(unknown)} need in METHOD_SCOPES"
-    needed = set().union(*(METHOD_SCOPES[m] for m in called))
-    assert needed <= set(NEEDED_BOT_SCOPES)
+    stale = set(METHOD_SCOPES) - called
+    assert not stale, f"METHOD_SCOPES lists {sorted(stale)}, which no code calls"
+
+
+def test_scopes_are_what_the_code_calls_and_listens_to(manifest: dict[str, Any]) -> None:
+    bot_scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    events = manifest["settings"]["event_subscriptions"]["bot_events"]
+    needed = {"commands"} if manifest["features"]["slash_commands"] else set()
+    needed |= set().union(*(METHOD_SCOPES[m] for m in _web_api_methods_called()))
+    needed |= set().union(*(EVENT_SCOPES[e] for e in events))
+    assert bot_scopes == needed
+
+
+def test_the_readme_says_why_each_scope_is_there(manifest: dict[str, Any]) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Create the app") : readme.index("### Who may use it")]
+    for scope in manifest["oauth_config"]["scopes"]["bot"]:
+        line = next((ln for ln in section.splitlines() if f"`{scope}`" in ln), None)
+        assert line is not None, f"README's Create the app does not name {scope}"
+        assert ":" in line.split(f"`{scope}`", 1)[1], f"README does not say why {scope}"
 
 
 # --- settings ----------------------------------------------------------------------------
@@ -399,9 +459,44 @@ def test_subscribed_events_are_exactly_the_ones_listened_to(
 ) -> None:
     subscribed = set(manifest["settings"]["event_subscriptions"]["bot_events"])
     assert "app_home_opened" in registered.events
-    assert subscribed == set(registered.events)
+    # "message.im" is the `message` event in a DM: the listener checks channel_type.
+    assert {e.removesuffix(".im") for e in subscribed} == set(registered.events)
 
 
 def test_buttons_need_interactivity(manifest: dict[str, Any], registered: _Recorder) -> None:
     assert registered.actions  # Refresh, pages, picking an account, Open in MSX
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+
+
+# --- shortcuts (issue 11) ----------------------------------------------------------------
+
+# schema: app-manifests.v1.features.shortcuts: at most 10, each with name 1-24,
+# callback_id 1-255, description 1-150, type global | message; all four required.
+SHORTCUTS_MAX = 10
+SHORTCUT_NAME_LEN = (1, 24)
+SHORTCUT_CALLBACK_LEN = (1, 255)
+SHORTCUT_DESCRIPTION_LEN = (1, 150)
+SHORTCUT_KEYS = {"name", "type", "callback_id", "description"}
+
+
+def test_shortcuts_within_schema(manifest: dict[str, Any]) -> None:
+    shortcuts = manifest["features"]["shortcuts"]
+    assert 1 <= len(shortcuts) <= SHORTCUTS_MAX
+    for entry in shortcuts:
+        assert set(entry) == SHORTCUT_KEYS
+        assert _within(entry["name"], SHORTCUT_NAME_LEN), entry["name"]
+        assert _within(entry["callback_id"], SHORTCUT_CALLBACK_LEN)
+        assert _within(entry["description"], SHORTCUT_DESCRIPTION_LEN), entry["description"]
+        assert entry["type"] in ("global", "message")
+    assert len({e["callback_id"] for e in shortcuts}) == len(shortcuts)
+
+
+def test_the_shortcuts_the_bot_listens_to_are_the_manifests(
+    manifest: dict[str, Any], registered: _Recorder
+) -> None:
+    declared = {e["callback_id"]: e["type"] for e in manifest["features"]["shortcuts"]}
+    assert declared == {"log_hok_task": "global", "log_hok_task_from_message": "message"}
+    assert sorted(registered.shortcuts) == sorted(declared)
+    # Shortcuts, the modal and its searchable selects all arrive as interactivity.
+    assert registered.views and registered.options_
     assert manifest["settings"]["interactivity"]["is_enabled"] is True

@@ -13,7 +13,7 @@ from msx_fixtures import SECRET
 from pydantic import SecretStr
 
 from bot.config import Settings
-from bot.msx.auth import AzureCliToken, StaticToken, TokenProvider, token_provider_from_settings
+from bot.msx.auth import AzureCliToken, StaticToken, token_provider_from_settings
 from bot.msx.errors import AuthProblem, AzureCliMissing, AzureCliNotSignedIn
 
 RESOURCE = "https://msx.example.test"
@@ -67,7 +67,7 @@ async def test_static_token_is_static() -> None:
     assert await static.token() == SECRET
     assert await static.token(force_refresh=True) == SECRET
     assert SECRET not in repr(static)
-    assert isinstance(static, TokenProvider)
+    assert await StaticToken(SecretStr(SECRET)).token() == SECRET
 
 
 async def test_cli_token_asks_for_default_scope(
@@ -86,15 +86,18 @@ async def test_cli_token_cached_until_five_minutes_before_expiry(
     clock.now = start + 3600 - 301
     assert await provider.token() == f"{SECRET}-1"
     assert len(cred.calls) == 1
-    clock.now = start + 3600 - 299
+    clock.now = start + 3600 - 300  # exactly five minutes left: refreshed
     assert await provider.token() == f"{SECRET}-2"
     assert len(cred.calls) == 2
+    clock.now += 3600 - 299
+    assert await provider.token() == f"{SECRET}-3"
 
 
 async def test_force_refresh_fetches_anew(provider: AzureCliToken, cred: FakeCredential) -> None:
     await provider.token()
     assert await provider.token(force_refresh=True) == f"{SECRET}-2"
-    assert provider.fetches == 2
+    assert await provider.token() == f"{SECRET}-2"
+    assert len(cred.calls) == 2
 
 
 async def test_concurrent_callers_share_one_refresh(
@@ -183,10 +186,77 @@ async def test_real_credential_without_az_on_path(
     await provider.aclose()
 
 
+async def test_the_real_credential_signs_in_to_our_tenant(
+    monkeypatch: pytest.MonkeyPatch, clock: FakeClock
+) -> None:
+    import azure.identity.aio
+
+    made: list[str] = []
+
+    class Recording(FakeCredential):
+        def __init__(self, tenant_id: str) -> None:
+            super().__init__(clock)
+            made.append(tenant_id)
+
+    monkeypatch.setattr(azure.identity.aio, "AzureCliCredential", Recording)
+    provider = AzureCliToken(RESOURCE, TENANT, clock=clock)
+    assert await provider.token() == f"{SECRET}-1"
+    assert await provider.token(force_refresh=True) == f"{SECRET}-2"
+    assert made == [TENANT]  # one credential, for our tenant, kept
+
+
+def test_the_scope_is_the_resource_without_its_trailing_slash() -> None:
+    settings = Settings(msx_base_url=RESOURCE + "/", msx_tenant_id=TENANT, msx_access_token=None)
+    provider = token_provider_from_settings(settings)
+    assert isinstance(provider, AzureCliToken)
+    assert provider.scope == f"{RESOURCE}/.default"
+
+
+async def test_cli_messages_say_what_to_run(provider: AzureCliToken, cred: FakeCredential) -> None:
+    cred.error = CredentialUnavailableError(message="Timed out waiting for Azure CLI")
+    with pytest.raises(AuthProblem) as timed_out:
+        await provider.token()
+    assert timed_out.value.user_message == (
+        "The Azure CLI did not answer in time: check the VPN, run "
+        f"`az account get-access-token --resource {RESOURCE}`, then retry"
+    )
+    cred.error = ClientAuthenticationError(message="Unexpected output from Azure CLI: ''")
+    with pytest.raises(AuthProblem) as other:
+        await provider.token()
+    assert other.value.user_message == (
+        f"The Azure CLI could not get an MSX token: run `az login --tenant {TENANT}`, then retry"
+    )
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        # The CLI ran and said something was not found: it is installed.
+        ClientAuthenticationError(message="ERROR: Subscription 'x' not found."),
+        # Not the credential's error at all: its words prove nothing about the CLI.
+        RuntimeError("Azure CLI not found on path"),
+        RuntimeError("Please run 'az login' to set up an account"),
+        ValueError("timed out"),
+    ],
+)
+async def test_only_the_credentials_own_errors_are_read_for_a_cause(
+    provider: AzureCliToken, cred: FakeCredential, error: Exception
+) -> None:
+    cred.error = error
+    with pytest.raises(AuthProblem) as caught:
+        await provider.token()
+    assert type(caught.value) is AuthProblem
+    assert caught.value.user_message.startswith("The Azure CLI could not get an MSX token")
+
+
 def test_provider_from_settings() -> None:
     with_token = Settings(msx_access_token=SecretStr(SECRET), msx_base_url=RESOURCE + "/")
     static = token_provider_from_settings(with_token)
     assert isinstance(static, StaticToken)
+    assert asyncio.run(static.token()) == SECRET
+    # An empty MSX_ACCESS_TOKEN is no token: the Azure CLI is asked.
+    empty = Settings(msx_access_token=SecretStr(""), msx_tenant_id=TENANT)
+    assert isinstance(token_provider_from_settings(empty), AzureCliToken)
     cli = token_provider_from_settings(
         Settings(msx_base_url=RESOURCE, msx_tenant_id=TENANT, msx_access_token=None)
     )

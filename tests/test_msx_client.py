@@ -111,7 +111,10 @@ async def test_401_twice_is_token_rejected(h: Harness) -> None:
         await h.client.get_json("WhoAmI")
     assert route.call_count == 2
     assert h.tokens.forced == 1
-    assert "az login" in caught.value.user_message
+    assert caught.value.user_message == (
+        "MSX rejected the sign-in token even after a refresh: "
+        "run `az login` (or renew MSX_ACCESS_TOKEN), then `/msx refresh`"
+    )
     assert_no_token(caught.value)
 
 
@@ -129,7 +132,10 @@ async def test_off_vpn_403_reported_at_once(h: Harness, body: dict[str, object])
     assert route.call_count == 1
     assert h.tokens.forced == 0
     assert isinstance(caught.value, MsxUnreachable)
-    assert "VPN" in caught.value.user_message
+    assert caught.value.user_message == (
+        "MSX blocked this network address (you seem to be off the VPN): "
+        "connect to the VPN, then `/msx refresh`"
+    )
     assert_no_token(caught.value)
 
 
@@ -145,8 +151,11 @@ async def test_403_missing_privilege_after_retry_is_msx_error(h: Harness) -> Non
     assert h.tokens.forced == 1
     err = caught.value
     assert (err.status, err.code) == (403, "0x80040220")
-    assert "prvReadAccount" in err.message
-    assert "admin" in err.user_message
+    assert err.message == "Principal user is missing prvReadAccount privilege"
+    assert err.user_message == (
+        "MSX answered 403 (0x80040220): Principal user is missing prvReadAccount privilege."
+        " What to do: your MSX role lacks a privilege for this; ask your MSX admin"
+    )
 
 
 async def test_403_once_then_success(h: Harness) -> None:
@@ -191,7 +200,7 @@ async def test_429_beyond_budget_is_throttled(h: Harness) -> None:
     assert h.sleep.waits == [50.0, 50.0]
     assert route.call_count == 3
     assert caught.value.waited_seconds == 100.0
-    assert "throttling" in caught.value.user_message
+    assert caught.value.user_message == "MSX is throttling us (waited 100 s): try again in 50 s"
     assert_no_token(caught.value)
 
 

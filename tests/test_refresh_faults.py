@@ -35,7 +35,10 @@ async def test_vpn_drops_mid_refresh(tmp_path: Path) -> None:
                 await refresh_book(gateway, store)
             assert store.load(before.user.user_id) == before
             book = cached_book(store)
-    assert "VPN" in caught.value.user_message
+    assert type(caught.value) is MsxUnreachable  # not the off-VPN refusal: nothing answered
+    assert caught.value.user_message == (
+        "MSX is unreachable: connect to the VPN, then `/msx refresh`"
+    )
     assert book is not None and book.snapshot == before
     assert book.freshness.taken_at == before.taken_at
     assert book.freshness.stale_reason == caught.value.user_message
@@ -52,7 +55,10 @@ async def test_off_vpn_before_anything_answers(tmp_path: Path) -> None:
             with pytest.raises(OffVpn) as caught:
                 await refresh_book(gateway, store)
             book = cached_book(store)
-    assert "VPN" in caught.value.user_message
+    assert caught.value.user_message == (
+        "MSX blocked this network address (you seem to be off the VPN): "
+        "connect to the VPN, then `/msx refresh`"
+    )
     # Nothing was tried past the first requests (who am I, my alignments).
     assert sb.stats.paths() and all("EqualUserId" in p for p in sb.stats.paths())
     # Who I am was never answered, yet the failure is recorded against the known owner.

@@ -144,3 +144,55 @@ async def test_owner_is_recognised_once_msx_answers_after_a_start_off_vpn(
         shown = texts(await bot.command(OWNER, "accounts"))
         assert "My accounts (" in shown
         bot.slack.assert_no_problems()
+
+
+async def test_owner_known_from_the_snapshot_is_recognised_before_msx_answers(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path) as bot:
+        await bot.command(OWNER, "accounts")  # the snapshot now names the owner
+    sandbox = SandboxMsx()
+    sandbox.faults.hang = True  # MSX takes every request and never answers
+    try:
+        async with running_bot(tmp_path, sandbox=sandbox, learn_owner_first=False) as bot:
+            assert bot.deps.access.owner is not None  # from the stored snapshot
+            shown = texts(await bot.command(OWNER, "accounts"))
+            assert f"My accounts ({len(_tpids(bot, sandbox.dataset.me.user_id))})" in shown
+            assert sandbox.stats.in_flight >= 1  # MSX is still being asked who is signed in
+            bot.slack.assert_no_problems()
+    finally:
+        sandbox.faults.release()
+
+
+async def test_owners_first_command_waits_for_a_slow_msx_instead_of_a_refusal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.slack.listeners.gate.OWNER_WAIT_S", 0.05)
+    sandbox = SandboxMsx()
+    sandbox.faults.hang = True  # start-up: MSX (or the Azure CLI) is slow to answer
+    try:
+        async with running_bot(tmp_path, sandbox=sandbox, learn_owner_first=False) as bot:
+            before = len(bot.slack.responses)
+            await bot.send(OWNER, "help")  # acknowledged at once (no problem recorded)
+            assert bot.deps.access.owner is None
+            assert len(bot.slack.responses) == before  # no refusal while we do not know
+            sandbox.faults.release()
+            shown = texts(await bot.wait_reply(before))
+            assert "/msx accounts" in shown and "private" not in shown
+            assert not any("private" in texts(b) for _, b in bot.slack.responses)
+            bot.slack.assert_no_problems()
+    finally:
+        sandbox.faults.release()
+
+
+async def test_without_msx_or_a_snapshot_the_owner_is_told_why_not_refused(
+    tmp_path: Path,
+) -> None:
+    sandbox = SandboxMsx()
+    sandbox.faults.fail_after(0)  # the VPN is down: every request fails to connect
+    async with running_bot(tmp_path, sandbox=sandbox) as bot:
+        assert bot.deps.access.owner is None
+        shown = texts(await bot.command(OWNER, "accounts"))
+        assert "I can't tell who owns this bot yet: MSX is unreachable" in shown
+        assert "private" not in shown and "/msx refresh" not in shown
+        bot.slack.assert_no_problems()

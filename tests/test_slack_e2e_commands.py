@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -35,8 +36,21 @@ async def test_accounts_imports_on_first_use_then_lists_my_accounts(tmp_path: Pa
         # Territory, my roles, milestone health, the snapshot's age, a Refresh button.
         with_territory = next(a for a in expected if a.territory and a.territory != "Unassigned")
         assert with_territory.territory in shown
-        assert any(Role(role).label in shown for a in expected for role in a.my_roles)
-        assert "at risk" in shown or "blocked" in shown
+        lines = {a.id: _line_of(shown, a.tpid) for a in expected if a.tpid}
+        for account in expected:
+            line = lines[account.id]
+            for role in account.my_roles:
+                assert Role(role).label in line, (role, line)
+            statuses = Counter(_statuses(bot.sandbox.dataset, account.id))
+            at_risk, blocked = statuses["At Risk"], statuses["Blocked"]
+            assert (f":warning: {at_risk} at risk" in line) == bool(at_risk), line
+            assert (f":no_entry: {blocked} blocked" in line) == bool(blocked), line
+            assert ("no milestones" in line) == (not statuses), line
+            assert ("on track" in line) == bool(statuses and not (at_risk or blocked)), line
+        # The sandbox has accounts of every kind, so each branch above was taken.
+        assert any("at risk" in line for line in lines.values())
+        assert any("blocked" in line for line in lines.values())
+        assert any("no milestones" in line for line in lines.values())
         assert "Snapshot from just now" in shown
         assert "refresh" in buttons(reply)
         assert reply["response_type"] == "ephemeral"
@@ -46,13 +60,16 @@ async def test_accounts_imports_on_first_use_then_lists_my_accounts(tmp_path: Pa
 @pytest.mark.parametrize("text", ["help", "", "   ", "HELP"])
 async def test_help_for_help_and_empty_text(tmp_path: Path, text: str) -> None:
     async with running_bot(tmp_path) as bot:
+        before = bot.sandbox.stats.requests  # start-up asked MSX who the owner is
         reply = await bot.command(OWNER, text)
         shown = texts(reply)
         for usage in ("/msx accounts", "/msx team", "/msx milestones", "/msx refresh"):
             assert usage in shown
         assert reply["response_type"] == "ephemeral"
-        # Help never needs MSX.
-        assert bot.sandbox.stats.requests == 0 or "Refreshing" not in shown
+        # Help never needs MSX: even with no snapshot yet, it starts no import.
+        assert bot.sandbox.stats.requests == before
+        assert bot.sandbox.stats.in_flight == 0
+        assert "Refreshing" not in shown
         bot.slack.assert_no_problems()
 
 
@@ -163,12 +180,29 @@ async def test_ambiguous_query_offers_buttons_and_picking_shows_the_account(
 
 async def test_no_match_suggests_the_closest_names(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as bot:
+        # Close enough to be the one meant: the team is shown.
         shown = texts(await bot.command(OWNER, "team Fabrikm Inx"))
-        assert "Fabrikam Inc" in shown
+        assert "Team: Fabrikam Inc" in shown
+        # Too far to be sure: the closest name comes first among the suggestions.
+        shown = texts(await bot.command(OWNER, "team nrthwnd"))
+        assert "No account matches `nrthwnd`" in shown
+        # Northwind Travel and the two accounts called Northwind Health, nothing else.
+        closest = shown.split("Closest: ")[1].split("\n")[0]
+        assert sorted(closest.split(", ")) == [
+            "*Northwind Health*",
+            "*Northwind Health*",
+            "*Northwind Travel*",
+        ]
+        assert "/msx accounts" not in shown
+        bot.slack.assert_no_problems()
+
+
+async def test_a_name_like_none_of_mine_points_to_the_list(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
         shown = texts(await bot.command(OWNER, "team qqqqqqqq"))
         assert "No account matches `qqqqqqqq`" in shown
-        assert "Closest:" in shown or "/msx accounts" in shown
-        bot.slack.assert_no_problems()
+        assert "Closest:" not in shown
+        assert "See all of yours with `/msx accounts`." in shown
 
 
 async def test_refresh_reports_progress_then_what_changed_in_one_message(
@@ -234,6 +268,22 @@ async def test_refresh_reports_progress_then_what_changed_in_one_message(
         bot.slack.assert_no_problems()
 
 
+def _line_of(shown: str, tpid: str) -> str:
+    """The one line of the accounts list that shows this TPID."""
+    found = [line for line in shown.splitlines() if f"TPID {tpid} " in line]
+    assert len(found) == 1, (tpid, found)
+    return found[0]
+
+
+def _statuses(data, account_id: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The status labels of an account's milestones, as MSX holds them."""
+    return [
+        MILESTONE_STATUS[r["msp_milestonestatus"]]
+        for r in data.tables["msp_engagementmilestones"]
+        if r["_msp_parentaccount_value"] == account_id
+    ]
+
+
 def _owners(data) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
     owners: dict[str, set[str]] = {}
     for row in data.tables["msp_accountteams"]:
@@ -260,24 +310,31 @@ async def test_markup_in_names_pings_nobody(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "expected"),
     [
-        'team "Contoso Ltd"',
-        "team 'O'Reilly Media'",
-        "milestones *bold* _it_ ~st~ `code`",
-        "team " + "x" * 5000,
-        "milestones " + "Contoso\x00\x07\x1b[31m\x7f Ltd",
-        "accounts\x00\x01",
-        "team \u202eevil\u200b",
-        "\x00\x00\x00",
+        # Quotes are not part of the name: both Contosos of that name are offered.
+        ('team "Contoso Ltd"', 'Several accounts match `"Contoso Ltd"`: pick one.'),
+        ("team 'O'Reilly Media'", "Team: O'Reilly Media"),
+        # A backtick would end the code span the query is echoed in.
+        ("milestones *bold* _it_ ~st~ `code`", "No account matches `*bold* _it_ ~st~ 'code'`."),
+        ("team " + "x" * 5000, "No account matches `xxx"),
+        # Control characters are dropped, the words around them kept.
+        (
+            "milestones " + "Contoso\x00\x07\x1b[31m\x7f Ltd",
+            "Several accounts match `Contoso [31m Ltd`",
+        ),
+        ("accounts\x00\x01", "My accounts ("),
+        ("team \u202eevil\u200b", "No account matches `"),
+        ("\x00\x00\x00", "`/msx accounts` — your accounts by POD"),
     ],
     ids=["quotes", "apostrophe", "markup", "5000-chars", "control", "control-head", "bidi", "nul"],
 )
-async def test_odd_input_gets_a_clear_reply(tmp_path: Path, text: str) -> None:
+async def test_odd_input_gets_a_clear_reply(tmp_path: Path, text: str, expected: str) -> None:
     async with running_bot(tmp_path) as bot:
         reply = await bot.command(OWNER, text)
         shown = texts(reply)
-        assert shown.strip()
+        assert expected in shown
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", shown)
         assert "Traceback" not in shown and "Something went wrong" not in shown
         assert reply["response_type"] == "ephemeral"
         bot.slack.assert_no_problems()

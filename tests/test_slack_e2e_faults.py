@@ -8,6 +8,12 @@ from pathlib import Path
 from bot_harness import OWNER, running_bot, texts
 from slack_double import payloads
 
+OFF_VPN = (
+    "MSX blocked this network address (you seem to be off the VPN): "
+    "connect to the VPN, then `/msx refresh`"
+)
+UNREACHABLE = "MSX is unreachable: connect to the VPN, then `/msx refresh`"
+
 
 async def test_everything_acks_while_msx_hangs_and_answers_when_it_is_back(
     tmp_path: Path,
@@ -47,8 +53,7 @@ async def test_off_vpn_refresh_says_so_and_keeps_the_snapshot(tmp_path: Path) ->
         bot.sandbox.faults.off_vpn = True
 
         failed = texts(await bot.command(OWNER, "refresh"))
-        assert "VPN" in failed and "/msx refresh" in failed
-        assert "Your previous snapshot is kept." in failed
+        assert f":x: {OFF_VPN} Your previous snapshot is kept." in failed
 
         stale = await bot.command(OWNER, "accounts")
         shown = texts(stale)
@@ -58,8 +63,7 @@ async def test_off_vpn_refresh_says_so_and_keeps_the_snapshot(tmp_path: Path) ->
             for b in stale["blocks"]
             if b["type"] == "context" and "Snapshot from" in b["elements"][0]["text"]
         )
-        assert freshness.startswith(":warning: Snapshot from just now — not fresh:")
-        assert "VPN" in freshness
+        assert freshness == f":warning: Snapshot from just now — not fresh: {OFF_VPN}"
 
         # Back on the VPN, a refresh clears the warning.
         bot.sandbox.faults.off_vpn = False
@@ -73,7 +77,7 @@ async def test_msx_dropping_mid_refresh_keeps_the_last_good_snapshot(tmp_path: P
         await bot.command(OWNER, "accounts")
         bot.sandbox.faults.fail_after(3)  # the VPN drops a few requests into the refresh
         failed = texts(await bot.command(OWNER, "refresh"))
-        assert ":x:" in failed and "Your previous snapshot is kept." in failed
+        assert f":x: {UNREACHABLE} Your previous snapshot is kept." in failed
         assert "Traceback" not in failed
 
         # Mid-conversation: the team and milestones still answer, marked stale.
@@ -88,7 +92,7 @@ async def test_first_use_off_vpn_explains_and_stores_nothing(tmp_path: Path) -> 
     async with running_bot(tmp_path) as bot:
         bot.sandbox.faults.off_vpn = True
         shown = texts(await bot.command(OWNER, "accounts"))
-        assert "VPN" in shown and "/msx refresh" in shown
+        assert f":x: {OFF_VPN}" in shown
         assert "previous snapshot" not in shown
         assert await bot.deps.cached_book(await _owner(bot)) is None
         bot.slack.assert_no_problems()

@@ -6,14 +6,17 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from bot.cli import render
+from bot.cli import logs, render
+from bot.cli.failures import Failure, one_line_errors, settings_problem
 from bot.cli.progress import refresh_progress
 from bot.config import Settings
 from bot.domain import Account
@@ -26,30 +29,58 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 console = Console()
 err = Console(stderr=True)
+friendly = one_line_errors(err)
 T = TypeVar("T")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 QueryArg = Annotated[str, typer.Argument(help="Account name (fuzzy), TPID or id.")]
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        console.print(f"msx-bot {version('msx-bot')}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log more, with tracebacks.")
+    ] = False,
+    _: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """MSX in Slack and in your terminal: accounts, teams, milestones."""
+    logs.setup(verbose=verbose, level=logging.ERROR)
+    for known in (console, err):
+        # As wide as the terminal (or COLUMNS) is now: rich measures once, on import.
+        known.width = Console(stderr=known.stderr).width
+
+
+def settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise settings_problem(exc) from None
+
+
 def _run(make: Callable[[Runtime], Awaitable[T]]) -> T:
-    """Run one command against MSX and the snapshot; a problem becomes one line and exit 1."""
+    """Run one command against MSX and the snapshot."""
+    config = settings()
 
     async def go() -> T:
-        async with Runtime.open(Settings()) as runtime:
+        async with Runtime.open(config) as runtime:
             return await make(runtime)
 
-    try:
-        return asyncio.run(go())
-    except Exception as exc:  # each known problem carries a line a person can act on
-        message = getattr(exc, "user_message", None)
-        if message is None:
-            raise
-        err.print(f"[red]✗[/] {message}", highlight=False)
-        raise typer.Exit(1) from None
+    return asyncio.run(go())
 
 
 async def _book(runtime: Runtime, *, quiet: bool) -> Book:
@@ -59,10 +90,20 @@ async def _book(runtime: Runtime, *, quiet: bool) -> Book:
 
 def _pick(book: Book, query: str) -> Account:
     match = find_account(book.snapshot.accounts, query)
-    if match.account is None:
-        render.print_match_problem(err, match)
-        raise typer.Exit(2)
-    return match.account
+    if match.account is not None:
+        return match.account
+    if match.candidates:
+        raise Failure(
+            render.ambiguous_line(match),
+            code=2,
+            more=render.candidate_lines(match),
+            candidates=[render.account_json(a) for a in match.candidates],
+        )
+    raise Failure(
+        render.no_match_line(match),
+        code=2,
+        closest=[render.account_json(a) for a in match.suggestions],
+    )
 
 
 def _emit(document: dict[str, Any]) -> None:
@@ -70,6 +111,7 @@ def _emit(document: dict[str, Any]) -> None:
 
 
 @app.command()
+@friendly
 def refresh(as_json: JsonOpt = False) -> None:
     """Import my accounts, teams and milestones from MSX into the snapshot."""
 
@@ -103,13 +145,16 @@ def refresh(as_json: JsonOpt = False) -> None:
     console.print(
         f"[green]✓[/] {snap.user.name}: {len(snap.accounts)} accounts, {len(snap.team)} team "
         f"members, {len(snap.milestones)} milestones in {result.elapsed_s:.1f} s "
-        f"(found through {snap.discovery.value.replace('_', ' ')})."
+        f"(found through {snap.discovery.value.replace('_', ' ')}).",
+        highlight=False,
+        soft_wrap=not console.is_terminal,  # piped: one line a fact, for grep
     )
     for gap in snap.gaps:
         console.print(f"[yellow]![/] {gap}", highlight=False)
 
 
 @app.command()
+@friendly
 def accounts(as_json: JsonOpt = False) -> None:
     """My accounts, with TPID, territory, POD and my roles."""
     book = _run(lambda rt: _book(rt, quiet=as_json))
@@ -121,7 +166,7 @@ def accounts(as_json: JsonOpt = False) -> None:
             }
         )
         return
-    console.print(render.accounts_table(book.snapshot))
+    console.print(render.accounts_table(book.snapshot, wide=_wide()))
     console.print(render.freshness_line(book.freshness, _now()))
 
 
@@ -131,7 +176,7 @@ def _show_account(
     key: str,
     rows: Callable[[Book, Account], Sequence[Any]],
     as_row: Callable[[Any], dict[str, Any]],
-    table: Callable[[Account, Sequence[Any]], Table],
+    table: Callable[..., Table],
 ) -> None:
     """One account's team or milestones: a table for people, a JSON document for scripts."""
     book = _run(lambda rt: _book(rt, quiet=as_json))
@@ -146,11 +191,12 @@ def _show_account(
             }
         )
         return
-    console.print(table(account, found))
+    console.print(table(account, found, wide=_wide()))
     console.print(render.freshness_line(book.freshness, _now()))
 
 
 @app.command()
+@friendly
 def team(query: QueryArg, as_json: JsonOpt = False) -> None:
     """The sellers and solution engineers on an account."""
     _show_account(
@@ -164,22 +210,24 @@ def team(query: QueryArg, as_json: JsonOpt = False) -> None:
 
 
 @app.command()
+@friendly
 def milestones(query: QueryArg, as_json: JsonOpt = False) -> None:
-    """An account's milestones, with status, workload, monthly use and MSX links."""
+    """An account's milestones (blocked and at risk first), with links into MSX."""
     _show_account(
         query,
         as_json,
         "milestones",
-        lambda book, a: book.snapshot.milestones_of(a.id),
+        lambda book, a: render.by_attention(book.snapshot.milestones_of(a.id)),
         render.milestone_json,
         render.milestones_table,
     )
 
 
 @app.command()
+@friendly
 def sandbox(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
-    accounts: Annotated[int, typer.Option(help="Accounts in my book.")] = 30,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.", min=1, max=65535)] = 8765,
+    accounts: Annotated[int, typer.Option(help="Accounts in my book.", min=1)] = 30,
     guid_ranges: Annotated[
         bool, typer.Option(help="Answer gt/lt on a GUID (unverified in MSX; off: 400).")
     ] = False,
@@ -188,14 +236,10 @@ def sandbox(
     ] = False,
 ) -> None:
     """Serve the embedded MSX sandbox over HTTP on localhost."""
-    from bot.sandbox import run_forever
+    from bot.cli.serving import serve_sandbox
 
-    console.print(
-        f"MSX sandbox on http://127.0.0.1:{port} — try:\n"
-        f"  MSX_BASE_URL=http://127.0.0.1:{port} MSX_ACCESS_TOKEN=sandbox msx-bot accounts"
-    )
-    run_forever(
-        host="127.0.0.1",
+    serve_sandbox(
+        console,
         port=port,
         accounts=accounts,
         guid_ranges=guid_ranges,
@@ -204,6 +248,7 @@ def sandbox(
 
 
 @app.command()
+@friendly
 def demo() -> None:
     """The whole job on the embedded sandbox: no Slack, no VPN."""
     from bot.cli.demo import run_demo
@@ -212,25 +257,21 @@ def demo() -> None:
 
 
 @app.command()
-def doctor() -> None:
+@friendly
+def doctor(
+    sandbox: Annotated[
+        bool,
+        typer.Option("--sandbox", help="Check a `msx-bot run --sandbox` set-up (no Azure CLI)."),
+    ] = False,
+) -> None:
     """Check the Azure CLI, MSX, Slack and the database; exit 0 only when all pass."""
     from bot.cli.doctor import run_doctor
 
-    raise typer.Exit(run_doctor(Settings(), console))
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def main() -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    # azure-identity logs every failed token attempt; we say it once, with the fix.
-    logging.getLogger("azure").setLevel(logging.ERROR)
-    app()
+    raise typer.Exit(run_doctor(settings(), console, sandbox=sandbox))
 
 
 @app.command()
+@friendly
 def run(
     sandbox: Annotated[
         bool, typer.Option("--sandbox", help="Use the embedded MSX sandbox instead of MSX.")
@@ -239,18 +280,38 @@ def run(
     """Run the Slack bot (Socket Mode) until Ctrl-C."""
     from bot.slack.runner import serve
 
-    logging.getLogger().setLevel(logging.INFO)
-    try:
-        asyncio.run(serve(Settings(), sandbox=sandbox))
-    except Exception as exc:
-        message = getattr(exc, "user_message", None)
-        if message is None:
-            raise
-        err.print(f"[red]✗[/] {message}", highlight=False)
-        raise typer.Exit(1) from None
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+        logging.getLogger().setLevel(logging.INFO)
+    asyncio.run(serve(settings(), sandbox=sandbox))
+
+
+def _wide() -> bool:
+    return console.width >= render.WIDE
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _verbose_first(args: list[str]) -> list[str]:
+    """`msx-bot run --verbose` as `msx-bot --verbose run`: people put it anywhere."""
+    head = args[: args.index("--")] if "--" in args else args
+    flags = [a for a in head if a in ("--verbose", "-v")]
+    if not flags:
+        return args
+    rest = list(args)
+    for flag in flags:
+        rest.remove(flag)
+    return ["--verbose", *rest]
+
+
+def main() -> None:
+    app(args=_verbose_first(sys.argv[1:]), prog_name="msx-bot")
 
 
 # Task logging lives in its own module (bot/cli/tasks.py); its commands join this app.
 from bot.cli import tasks as _tasks  # noqa: E402
 
-_tasks.register(app)
+app.command("log-task")(friendly(_tasks.log_task))
+app.command("tasks")(friendly(_tasks.tasks))
+from bot.cli import digest as _digest  # noqa: E402, F401  (registers `msx-bot digest`)

@@ -1,8 +1,13 @@
-"""`msx-bot demo`: the bot's main job on the embedded sandbox, with no Slack and no VPN."""
+"""`msx-bot demo`: the bot's main job on the embedded sandbox, with no Slack and no VPN.
+
+Each step fits a screen: long lists show their first page (what needs attention first,
+as Slack does) and say how to see the rest.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import tempfile
 from pathlib import Path
 
@@ -11,11 +16,16 @@ from rich.panel import Panel
 
 from bot.cli import render
 from bot.cli.progress import refresh_progress
+from bot.cli.serving import env_hint
 from bot.cli.tasks import log_demo_task, show_demo_task
 from bot.config import Settings
 from bot.domain import Account, LoggedTask, Snapshot
 from bot.runtime import Runtime
 from bot.workflows.book import Book, refresh_book
+from bot.workflows.digest import build_digest
+
+PAGE = 8  # rows a step shows: with its title and caption, a 24-line screen
+SANDBOX_URL = "http://127.0.0.1:8765"
 
 
 def run_demo(console: Console) -> None:
@@ -25,7 +35,7 @@ def run_demo(console: Console) -> None:
 
 
 async def _import(db: Path, console: Console) -> tuple[Book, LoggedTask | None]:
-    console.print(Panel.fit("MSX Bot demo — against the embedded MSX sandbox (no Slack, no VPN)"))
+    console.print(Panel.fit("MSX Bot demo: the embedded MSX sandbox (no Slack, no VPN)"))
     async with Runtime.sandboxed(Settings(), db=db) as runtime:
         with refresh_progress(console) as progress:
             book = await refresh_book(runtime.gateway, runtime.store, progress=progress)
@@ -44,27 +54,67 @@ async def _import(db: Path, console: Console) -> tuple[Book, LoggedTask | None]:
 
 def _show(book: Book, console: Console, task: LoggedTask | None = None) -> None:
     snap = book.snapshot
-    console.print(render.accounts_table(snap))
+    wide = console.width >= render.WIDE
+    rest = "the rest: see Next below"
+    console.print(render.accounts_table(snap, wide=wide, limit=PAGE, hint=rest))
     account = _busiest(snap)
-    if account is None:
-        return
-    console.print(render.team_table(account, snap.team_of(account.id)))
-    console.print(render.milestones_table(account, snap.milestones_of(account.id)))
+    if account is not None:
+        name = f'"{account.name}"'
+        console.print(
+            render.team_table(
+                account,
+                snap.team_of(account.id),
+                wide=wide,
+                limit=PAGE,
+                hint=f"all of them: msx-bot team {name}",
+            )
+        )
+        console.print(
+            render.milestones_table(
+                account,
+                render.by_attention(snap.milestones_of(account.id)),
+                wide=wide,
+                limit=PAGE,
+                hint=f"blocked and at risk first; all: msx-bot milestones {name}",
+            )
+        )
     for gap in snap.gaps:
         console.print(f"[yellow]![/] {gap}", highlight=False)
     if task is not None:
         show_demo_task(console, task)
+    show_digest(book, console)
     console.print(
         Panel(
-            "Go on:\n"
-            "  • msx-bot sandbox --port 8765   serve this sandbox over HTTP, then\n"
-            "    MSX_BASE_URL=http://127.0.0.1:8765 MSX_ACCESS_TOKEN=sandbox msx-bot accounts\n"
-            "  • msx-bot log-task --milestone ID --category Demo --subject ... --minutes 60\n"
-            "  • msx-bot run --sandbox   the Slack bot on this sandbox (needs Slack tokens)\n"
-            "  • az login, VPN, msx-bot doctor, msx-bot run   the real thing",
+            "Go on, with the sandbox's own database (MSX_BOT_DB), never your real one:\n"
+            "  msx-bot sandbox --port 8765      serve this sandbox; in another terminal:\n"
+            f"  {env_hint(SANDBOX_URL)}\n"
+            "  msx-bot refresh && msx-bot accounts\n"
+            "The Slack bot on the sandbox (needs Slack tokens): msx-bot run --sandbox\n"
+            "Log a task: msx-bot log-task --milestone ID --category Demo --subject ... "
+            "--minutes 60\n"
+            "The real thing: az login, VPN, msx-bot doctor, msx-bot run",
             title="Next",
-        )
+            title_align="left",
+        ),
+        highlight=False,
     )
+
+
+def show_digest(book: Book, console: Console) -> None:
+    """The morning digest of the same book, as `msx-bot digest` prints it."""
+    from bot.cli.digest import print_digest
+
+    now = dt.datetime.now(dt.UTC)
+    digest = build_digest(
+        book.snapshot,
+        book.freshness,
+        None,
+        today=now.astimezone().date(),
+        now=now,
+        hok_milestones=None,
+    )
+    console.print(Panel.fit("The morning digest: a DM on weekdays at 08:30 (msx-bot digest)"))
+    print_digest(console, digest, now, limit=8)
 
 
 def _busiest(snap: Snapshot) -> Account | None:

@@ -18,6 +18,10 @@ def refresh_progress(console: Console) -> Iterator[ProgressFn]:
     if not console.is_terminal:
         yield lambda _event: None
         return
+    if console.is_dumb_terminal:
+        # TERM=dumb cannot redraw a bar: a line for each stage and each wait instead.
+        yield _lines(console)
+        return
     bar = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -43,3 +47,17 @@ def refresh_progress(console: Console) -> Iterator[ProgressFn]:
 
     with bar:
         yield update
+
+
+def _lines(console: Console) -> ProgressFn:
+    last: list[tuple[str, str]] = []
+
+    def update(event: RefreshProgress) -> None:
+        if last and last[-1] == (event.stage, event.note):
+            return
+        last[:] = [(event.stage, event.note)]
+        count = f" {event.done}/{event.total}" if event.total else ""
+        note = f" ({event.note})" if event.note else ""
+        console.print(f"{event.stage}{count}{note}", highlight=False, soft_wrap=True)
+
+    return update

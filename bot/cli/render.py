@@ -6,11 +6,20 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from rich.console import Console
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from bot.domain import Account, Freshness, Milestone, Role, Snapshot, TeamMember
+from bot.cli.failures import for_terminal
+from bot.domain import (
+    Account,
+    Freshness,
+    Milestone,
+    MilestoneStatus,
+    Role,
+    Snapshot,
+    TeamMember,
+)
 from bot.humanize import age
 from bot.workflows.lookup import AccountMatch
 
@@ -25,71 +34,151 @@ STATUS_STYLE = {
 def freshness_line(freshness: Freshness, now: dt.datetime) -> Text:
     line = Text(f"Snapshot from {age(freshness.taken_at, now)}", style="dim")
     if freshness.stale_reason:
-        line.append(f" — not fresh: {freshness.stale_reason}", style="yellow")
+        line.append(f" — not fresh: {for_terminal(freshness.stale_reason)}", style="yellow")
     return line
 
 
-def accounts_table(snapshot: Snapshot) -> Table:
+# Below this width a table drops its least useful column (territory, title).
+WIDE = 120
+
+
+def _table(title: str) -> Table:
+    # A light frame: at 80 columns every character is needed for the data.
+    return Table(
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False
+    )
+
+
+def _more(table: Table, shown: int, total: int, hint: str) -> None:
+    if total > shown:
+        table.caption = f"{shown} of {total}; {hint}"
+        table.caption_justify = "left"
+
+
+def accounts_table(
+    snapshot: Snapshot, *, wide: bool = True, limit: int | None = None, hint: str = ""
+) -> Table:
+    """My accounts by POD; with `limit`, only the first ones, those needing attention first."""
     attention = _attention_counts(snapshot)
-    table = Table(title=f"My accounts ({len(snapshot.accounts)})", title_justify="left")
-    for column in ("Account", "TPID", "Territory", "POD", "My roles", "Needs attention"):
-        table.add_column(column, overflow="fold")
-    for a in sorted(snapshot.accounts, key=lambda a: (a.pod or "~", a.name.casefold())):
+    table = _table(f"My accounts ({len(snapshot.accounts)})")
+    table.add_column("Account", ratio=3)
+    table.add_column("TPID", no_wrap=True)
+    if wide:
+        table.add_column("Territory", overflow="fold")
+    table.add_column("POD", no_wrap=True)
+    table.add_column("My roles", ratio=2)
+    table.add_column("Needs attention", ratio=2)
+    rows = sorted(snapshot.accounts, key=lambda a: (a.pod or "~", a.name.casefold()))
+    if limit is not None:
+        rows = sorted(rows, key=lambda a: tuple(-n for n in attention.get(a.id, (0, 0))[::-1]))
+        rows = rows[:limit]
+    for a in rows:
         at_risk, blocked = attention.get(a.id, (0, 0))
         health = Text()
         if blocked:
-            health.append(f"{blocked} blocked ", style="bold red")
+            health.append(f"{blocked} blocked", style="bold red")
         if at_risk:
+            health.append(", " if blocked else "")
             health.append(f"{at_risk} at risk", style="bold yellow")
         table.add_row(
             a.name,
             a.tpid or "—",
-            a.territory or "—",
+            *([a.territory or "—"] if wide else []),
             a.pod or "—",
             ", ".join(r.label for r in a.my_roles) or "—",
             health if health else Text("on track", style="green"),
         )
+    _more(table, len(rows), len(snapshot.accounts), hint)
     return table
 
 
-def team_table(account: Account, members: Sequence[TeamMember]) -> Table:
-    table = Table(title=f"Team of {account.name}", title_justify="left")
-    for column in ("Role", "Name", "Title", "E-mail"):
-        table.add_column(column, overflow="fold")
+def team_table(
+    account: Account,
+    members: Sequence[TeamMember],
+    *,
+    wide: bool = True,
+    limit: int | None = None,
+    hint: str = "",
+) -> Table:
+    table = _table(f"Team of {account.name} ({len(members)})")
+    table.add_column("Role", no_wrap=True)
+    table.add_column("Name", ratio=1)
+    if wide:
+        table.add_column("Title", ratio=1)
+    table.add_column("E-mail", no_wrap=True, overflow="ellipsis")
     order = list(Role)
-    for m in sorted(members, key=lambda m: (order.index(m.role), m.name.casefold())):
-        table.add_row(m.role.label, m.name, m.title or "", m.email or "")
+    rows = sorted(members, key=lambda m: (order.index(m.role), m.name.casefold()))[:limit]
+    for m in rows:
+        table.add_row(m.role.label, m.name, *([m.title or ""] if wide else []), m.email or "")
     if not members:
-        table.add_row("—", "No sellers or SEs on record", "", "")
+        table.add_row("—", "No sellers or SEs on record", *([""] if wide else []), "")
+    _more(table, len(rows), len(members), hint)
     return table
 
 
-def milestones_table(account: Account, milestones: Sequence[Milestone]) -> Table:
-    table = Table(title=f"Milestones of {account.name} ({len(milestones)})", title_justify="left")
-    for column in ("Status", "Number", "Milestone", "Workload", "Monthly use", "Date"):
-        table.add_column(column, overflow="fold")
-    for m in milestones:
+def milestones_table(
+    account: Account,
+    milestones: Sequence[Milestone],
+    *,
+    wide: bool = True,
+    limit: int | None = None,
+    hint: str = "",
+) -> Table:
+    """Milestones in the order given; the number and workload under each name."""
+    table = _table(f"Milestones of {account.name} ({len(milestones)})")
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Milestone", ratio=1)
+    table.add_column("Monthly use", no_wrap=True, justify="right")
+    table.add_column("Date", no_wrap=True)
+    rows = list(milestones)[:limit]
+    for m in rows:
+        name = Text(m.name)
+        detail = " · ".join(x for x in (m.number, m.workload) if x)
+        if detail:
+            name.append(f"\n{detail}", style="dim")
         table.add_row(
             Text(m.status or "?", style=STATUS_STYLE.get(m.status or "", "dim")),
-            m.number or "",
-            m.name,
-            m.workload or "",
+            name,
             f"${m.monthly_use:,.0f}" if m.monthly_use is not None else "—",
             m.date.isoformat() if m.date else "—",
         )
+    _more(table, len(rows), len(milestones), hint)
     return table
 
 
-def print_match_problem(console: Console, match: AccountMatch) -> None:
-    if match.candidates:
-        console.print(f"[yellow]Several accounts match[/] {match.query!r}: be more specific.")
-        for a in match.candidates[:10]:
-            console.print(f"  • {a.name}  (TPID {a.tpid or '—'})", markup=False)
-    else:
-        console.print(f"[red]No account matches[/] {match.query!r}.")
-        if match.suggestions:
-            names = ", ".join(a.name for a in match.suggestions)
-            console.print(f"Closest: {names}", markup=False)
+def ambiguous_line(match: AccountMatch) -> str:
+    return f"Several accounts match {match.query!r}: name one, or give its TPID"
+
+
+def no_match_line(match: AccountMatch) -> str:
+    line = f"No account matches {match.query!r}"
+    if match.suggestions:
+        line += "; closest: " + ", ".join(a.name for a in match.suggestions)
+    return line + " (`msx-bot accounts` lists them all)"
+
+
+def candidate_lines(match: AccountMatch, limit: int = 10) -> list[str]:
+    lines = [f"• {a.name}  (TPID {a.tpid or '—'})" for a in match.candidates[:limit]]
+    if len(match.candidates) > limit:
+        lines.append(f"… and {len(match.candidates) - limit} more")
+    return lines
+
+
+def by_attention(milestones: Sequence[Milestone]) -> list[Milestone]:
+    """Blocked, at risk, on track, then the rest; each by date, undated last (as in Slack)."""
+
+    def key(m: Milestone) -> tuple[int, bool, dt.date, str]:
+        rank = _RANK.get((m.status or "").strip().casefold(), len(_RANK))
+        return (rank, m.date is None, m.date or dt.date.min, m.name.casefold())
+
+    return sorted(milestones, key=key)
+
+
+_RANK = {
+    MilestoneStatus.BLOCKED.value.casefold(): 0,
+    MilestoneStatus.AT_RISK.value.casefold(): 1,
+    MilestoneStatus.ON_TRACK.value.casefold(): 2,
+}
 
 
 def account_json(a: Account) -> dict[str, Any]:
@@ -122,7 +211,8 @@ def milestone_json(m: Milestone) -> dict[str, Any]:
 
 
 def freshness_json(freshness: Freshness) -> dict[str, Any]:
-    return {"taken_at": freshness.taken_at.isoformat(), "stale_reason": freshness.stale_reason}
+    stale = for_terminal(freshness.stale_reason) if freshness.stale_reason else None
+    return {"taken_at": freshness.taken_at.isoformat(), "stale_reason": stale}
 
 
 def _attention_counts(snapshot: Snapshot) -> dict[str, tuple[int, int]]:

@@ -324,8 +324,3 @@ def show_demo_task(console: Console, task: LoggedTask) -> None:
     console.print(outcome_line(task), highlight=False, markup=False)
     t = totals([task])
     console.print(tasks_table("Logged by the demo", [task], t))
-
-
-def register(app: typer.Typer) -> None:
-    app.command("log-task")(log_task)
-    app.command("tasks")(tasks)

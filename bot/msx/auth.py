@@ -9,12 +9,15 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.msx.errors import AuthProblem, AzureCliMissing, AzureCliNotSignedIn
+
+if TYPE_CHECKING:
+    from azure.core.credentials import AccessToken
 
 log = logging.getLogger(__name__)
 
@@ -22,9 +25,9 @@ log = logging.getLogger(__name__)
 EXPIRY_MARGIN_SECONDS = 300.0
 
 
-@runtime_checkable
 class TokenProvider(Protocol):
-    async def token(self, *, force_refresh: bool = False) -> str: ...
+    # A declaration, never called: mutating it would test nothing.
+    async def token(self, *, force_refresh: bool = False) -> str: ...  # pragma: no mutate
 
 
 class StaticToken:
@@ -33,11 +36,9 @@ class StaticToken:
     def __init__(self, secret: str | SecretStr) -> None:
         self._secret = secret if isinstance(secret, SecretStr) else SecretStr(secret)
 
-    async def token(self, *, force_refresh: bool = False) -> str:
+    # There is nothing to refresh: force_refresh, whatever its default, changes nothing.
+    async def token(self, *, force_refresh: bool = False) -> str:  # pragma: no mutate
         return self._secret.get_secret_value()
-
-    def __repr__(self) -> str:
-        return "StaticToken('**********')"
 
 
 class _Credential(Protocol):
@@ -61,71 +62,62 @@ class AzureCliToken:
         clock: Callable[[], float] = time.time,
         margin_seconds: float = EXPIRY_MARGIN_SECONDS,
     ) -> None:
-        self.resource = resource.rstrip("/")
+        self.resource = resource  # Settings strip its trailing slash
         self.tenant_id = tenant_id
         self._credential = credential
-        self._owns_credential = credential is None
         self._clock = clock
         self._margin = margin_seconds
         self._lock = asyncio.Lock()
-        self._token: str | None = None
-        self._expires_on = 0.0
-        self._generation = 0  # bumped on every successful fetch
-        self.fetches = 0  # CLI calls made, for diagnostics and tests
+        self._access: AccessToken | None = None
 
     @property
     def scope(self) -> str:
         return f"{self.resource}/.default"
 
-    def _fresh(self) -> bool:
-        return self._token is not None and self._clock() < self._expires_on - self._margin
+    def _fresh_token(self) -> str | None:
+        access = self._access
+        if access is not None and self._clock() < access.expires_on - self._margin:
+            return access.token
+        return None
 
     async def token(self, *, force_refresh: bool = False) -> str:
-        if not force_refresh and self._fresh():
-            assert self._token is not None
-            return self._token
-        seen = self._generation
+        seen = self._access
+        if not force_refresh and (fresh := self._fresh_token()):
+            return fresh
         async with self._lock:
             # Someone refreshed while we waited for the lock: their token is the new one.
-            if self._generation != seen and self._fresh():
-                assert self._token is not None
-                return self._token
-            if not force_refresh and self._fresh():
-                assert self._token is not None
-                return self._token
-            await self._fetch()
-            assert self._token is not None
-            return self._token
+            if self._access is not seen and (fresh := self._fresh_token()):
+                return fresh
+            self._access = await self._fetch()
+            return self._access.token
 
-    async def _fetch(self) -> None:
+    async def _fetch(self) -> AccessToken:
         credential = self._credential
         if credential is None:
             from azure.identity.aio import AzureCliCredential
 
             credential = self._credential = AzureCliCredential(tenant_id=self.tenant_id)
         try:
-            access = await credential.get_token(self.scope)
+            access: AccessToken = await credential.get_token(self.scope)
         except Exception as exc:
             raise self._translate(exc) from exc
-        self.fetches += 1
-        self._token = str(access.token)
-        self._expires_on = float(access.expires_on)
-        self._generation += 1
-        log.debug("Got an MSX token from the Azure CLI, expiring at %s", int(self._expires_on))
+        log.debug("Azure CLI token expires at %s", access.expires_on)  # pragma: no mutate
+        return access
 
     def _translate(self, exc: Exception) -> AuthProblem:
-        # Messages from azure/identity/_credentials/azure_cli.py (CLI_NOT_FOUND, NOT_LOGGED_IN,
-        # "Failed to execute", "Timed out waiting for Azure CLI"); they carry no tokens.
+        # Messages from azure/identity/aio/_credentials/azure_cli.py (CLI_NOT_FOUND,
+        # NOT_LOGGED_IN, "Failed to execute", "Timed out waiting for Azure CLI", or the CLI's
+        # own stderr); they carry no tokens. CredentialUnavailableError is a
+        # ClientAuthenticationError.
         from azure.core.exceptions import ClientAuthenticationError
         from azure.identity import CredentialUnavailableError
 
-        text = str(getattr(exc, "message", None) or exc).lower()
-        if isinstance(exc, CredentialUnavailableError):
-            if any(s in text for s in ("not found", "not installed", "failed to execute")):
-                return AzureCliMissing(self.tenant_id)
-            if "az login" in text or "az account set" in text:
-                return AzureCliNotSignedIn(self.tenant_id)
-        if isinstance(exc, ClientAuthenticationError | CredentialUnavailableError):
+        text = str(exc).lower()
+        if isinstance(exc, CredentialUnavailableError) and (
+            "not found" in text or "failed to execute" in text
+        ):
+            return AzureCliMissing(self.tenant_id)
+        if isinstance(exc, ClientAuthenticationError):
             # An AADSTS error (expired refresh token, MFA required...) also needs a new login.
             if "az login" in text or "aadsts" in text:
                 return AzureCliNotSignedIn(self.tenant_id)
@@ -134,19 +126,14 @@ class AzureCliToken:
                     "The Azure CLI did not answer in time: check the VPN, run "
                     f"`az account get-access-token --resource {self.resource}`, then retry"
                 )
-        log.warning("Azure CLI token request failed: %s", type(exc).__name__)
+        log.warning("Azure CLI token request failed: %s", type(exc).__name__)  # pragma: no mutate
         return AuthProblem(
             "The Azure CLI could not get an MSX token: run "
             f"`az login --tenant {self.tenant_id}`, then retry"
         )
 
     async def aclose(self) -> None:
-        close = getattr(self._credential, "close", None)
-        if self._owns_credential and close is not None:
-            await close()
-
-    def __repr__(self) -> str:
-        return f"AzureCliToken(resource={self.resource!r}, tenant_id={self.tenant_id!r})"
+        """Nothing to release: the CLI credential runs `az` per token and keeps nothing open."""
 
 
 def token_provider_from_settings(settings: Settings) -> TokenProvider:

@@ -240,7 +240,7 @@ class MsxClient:
         """Update a record. PATCH is an upsert in Dataverse: `must_exist` sends `If-Match: *`,
         so a missing record answers 404 instead of being created."""
         headers = {"If-Match": "*"} if must_exist else None
-        await self._send("PATCH", self.url(path), body=body, listener=listener, headers=headers)
+        await self._send("PATCH", self.url(path), body=body, headers=headers, listener=listener)
 
     # -- the request loop --------------------------------------------------------------
 
@@ -250,8 +250,8 @@ class MsxClient:
         url: str,
         *,
         body: Any = None,
-        listener: Listener | None = None,
         headers: dict[str, str] | None = None,
+        listener: Listener | None = None,
     ) -> httpx.Response:
         if len(url) > MAX_GET_URL:
             raise ValueError(f"URL of {len(url)} characters is over Dataverse's limit")
@@ -310,7 +310,7 @@ class MsxClient:
             raise MsxError.from_body(status, content)
 
     async def _attempt(
-        self, method: str, url: str, token: str, body: Any, extra: dict[str, str] | None = None
+        self, method: str, url: str, token: str, body: Any, extra: dict[str, str] | None
     ) -> httpx.Response:
         # The bound covers the request only, never a back-off sleep.
         async with self._slots:

@@ -27,7 +27,7 @@ class MsxProblem(Exception):
 class MsxError(MsxProblem):
     """Dataverse answered with an error (`status` is HTTP, `code` is Dataverse's hex code)."""
 
-    def __init__(self, status: int, code: str = "", message: str = "") -> None:
+    def __init__(self, status: int, code: str, message: str) -> None:
         self.status = status
         self.code = code
         self.message = message
@@ -37,9 +37,6 @@ class MsxError(MsxProblem):
     def from_body(cls, status: int, body: str | bytes) -> MsxError:
         code, message = parse_error_body(body)
         return cls(status, code, message)
-
-    def __repr__(self) -> str:
-        return f"MsxError(status={self.status}, code={self.code!r}, message={self.message!r})"
 
 
 class MsxUnreachable(MsxProblem):
@@ -82,7 +79,6 @@ class AuthProblem(MsxProblem):
 
 class AzureCliMissing(AuthProblem):
     def __init__(self, tenant_id: str) -> None:
-        self.tenant_id = tenant_id
         super().__init__(
             "The Azure CLI is not installed: install it from https://aka.ms/installazurecli, "
             f"then `az login --tenant {tenant_id}`"
@@ -91,7 +87,6 @@ class AzureCliMissing(AuthProblem):
 
 class AzureCliNotSignedIn(AuthProblem):
     def __init__(self, tenant_id: str) -> None:
-        self.tenant_id = tenant_id
         super().__init__(f"The Azure CLI is not signed in: run `az login --tenant {tenant_id}`")
 
 
@@ -99,7 +94,6 @@ class TokenRejected(AuthProblem):
     """401 again after a fresh token: the sign-in itself is no good."""
 
     def __init__(self, tenant_id: str | None = None) -> None:
-        self.tenant_id = tenant_id
         login = f"`az login --tenant {tenant_id}`" if tenant_id else "`az login`"
         super().__init__(
             "MSX rejected the sign-in token even after a refresh: "
@@ -117,9 +111,13 @@ class Throttled(MsxProblem):
         super().__init__(f"MSX is throttling us (waited {waited_seconds:.0f} s): try again {later}")
 
 
+def _text(body: str | bytes) -> str:
+    return body.decode(errors="replace") if isinstance(body, bytes) else body
+
+
 def parse_error_body(body: str | bytes) -> tuple[str, str]:
     """`{"error":{"code","message"}}` -> (code, message); anything else -> ("", short text)."""
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    text = _text(body)
     try:
         data = json.loads(text)
     except ValueError:
@@ -131,8 +129,7 @@ def parse_error_body(body: str | bytes) -> tuple[str, str]:
 
 
 def is_off_vpn(body: str | bytes) -> bool:
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    lowered = text.lower()
+    lowered = _text(body).lower()
     return any(marker in lowered for marker in OFF_VPN_MARKERS)
 
 
@@ -144,7 +141,8 @@ def _one_line(text: str) -> str:
 def _describe(status: int, code: str, message: str) -> str:
     what = f"MSX answered {status}" + (f" ({code})" if code else "")
     if message:
-        what += f": {message}"
+        # Dataverse's messages end with a full stop; ours follows.
+        what += f": {message.removesuffix('.')}"
     if status == 403 or code == MISSING_PRIVILEGE:
         todo = "your MSX role lacks a privilege for this; ask your MSX admin"
     elif status == 404:

@@ -15,6 +15,8 @@ from bot.slack.access import Access, Person
 from bot.slack.directory import SlackDirectory
 from bot.slack.refreshing import ProgressMessage, Refresher
 from bot.workflows.book import Book, cached_book, identify_owner
+from bot.workflows.log_task import TaskLogger
+from bot.workflows.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +33,20 @@ class BotDeps:
     directory: SlackDirectory
     refresher: Refresher
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
+    # Why MSX could not say who the owner is, the last time it was asked.
+    owner_problem: str | None = field(default=None, init=False)
     _owner_task: asyncio.Future[None] | None = field(default=None, init=False, repr=False)
     _owner_asked: float = field(default=float("-inf"), init=False, repr=False)
+    # HoK task logging: one logger (exactly once per key) and its outbox per process.
+    tasks: TaskLogger = field(init=False, repr=False)
+    outbox: Outbox = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        settings = self.runtime.settings
+        self.tasks = TaskLogger(
+            self.runtime.store, self.runtime.gateway, hok_codes=settings.msx_bot_hok_codes
+        )
+        self.outbox = Outbox(self.tasks)
 
     async def learn_owner(self) -> None:
         """Who owns the bot, from MSX; until it answers, the last snapshot's owner stands."""
@@ -44,9 +58,16 @@ class BotDeps:
         except (MsxProblem, TimeoutError) as exc:
             reason = getattr(exc, "user_message", "MSX did not answer in time")
             log.warning("could not ask MSX who the owner is: %s", reason)
+            self.owner_problem = reason
             return
+        self.owner_problem = None
         self.access.owner = owner
         log.info("owner: %s", owner.name)
+
+    def learn_owner_soon(self) -> asyncio.Future[None]:
+        """learn_owner() in the background; owner_known() waits for it."""
+        self._owner_task = asyncio.ensure_future(self.learn_owner())
+        return self._owner_task
 
     async def owner_known(self, wait_s: float) -> bool:
         """Whether the owner is known, asking MSX again (waiting at most `wait_s`) when not."""

@@ -39,6 +39,7 @@ from bot.store.tables import (
 )
 
 _PRIVATE = 0o600  # the file holds a person's book of business
+SOURCE_KEY = "msx_base_url"  # user "": the MSX every snapshot in this store came from
 
 
 class SnapshotStore:
@@ -47,11 +48,15 @@ class SnapshotStore:
     Calls are short and synchronous; one store may be shared by threads and coroutines.
     """
 
-    def __init__(self, path: Path | str | None) -> None:
+    def __init__(self, path: Path | str | None, *, source: str | None = None) -> None:
         """Open (creating if missing) the database at `path`; None means in memory.
 
-        Raises StoreError, leaving the file as it was, when the file is not an msx-bot
-        database or was written by a newer msx-bot.
+        `source` is the MSX (its base URL) the snapshots come from: a store remembers it,
+        and refuses to open for another, so a sandbox's book never lands among real ones.
+
+        Raises StoreError, leaving the file as it was, when the path cannot hold a database,
+        the file is not an msx-bot database, was written by a newer msx-bot, or holds
+        snapshots from another MSX.
         """
         self.path = None if path is None or str(path) == ":memory:" else Path(path)
         where = str(self.path) if self.path else ":memory:"
@@ -68,6 +73,8 @@ class SnapshotStore:
             if self.path is not None:
                 os.chmod(self.path, _PRIVATE)
                 use_wal(self._engine)
+            if source is not None:
+                self._claim(source, where)
         except SQLAlchemyError as exc:
             self._engine.dispose()
             reason = getattr(exc, "orig", None) or exc
@@ -75,6 +82,18 @@ class SnapshotStore:
         except BaseException:
             self._engine.dispose()
             raise
+
+    def _claim(self, source: str, where: str) -> None:
+        """Remember which MSX this store's snapshots come from; refuse another one's."""
+        stored = self.get_state("", SOURCE_KEY)
+        if stored == source:
+            return
+        if stored is not None and self.users():
+            raise StoreError(
+                f"{where} holds snapshots from {stored}, not from {source}: "
+                "set MSX_BOT_DB to another file for this MSX"
+            )
+        self.set_state("", SOURCE_KEY, source)
 
     @classmethod
     def in_memory(cls) -> SnapshotStore:
@@ -188,6 +207,38 @@ class SnapshotStore:
         with writing(self._engine) as session:
             session.merge(StateRow(user_id=user_id, key=key, value=value))
 
+    def claim_state(self, user_id: str, key: str, value: str) -> bool:
+        """Set `key` only if it has no value yet: True when this call set it.
+
+        One INSERT in a write transaction: of two processes on one file, exactly one wins.
+        """
+        sql = "INSERT INTO user_state (user_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+        with writing(self._engine) as session:
+            result = session.connection().exec_driver_sql(sql, (user_id, key, value))
+            return bool(result.rowcount == 1)
+
+    def state_keys(self, user_id: str, prefix: str) -> list[str]:
+        """The user's keys that start with `prefix`, in order."""
+        query = (
+            select(StateRow.key)
+            .where(
+                col(StateRow.user_id) == user_id,
+                col(StateRow.key).startswith(prefix, autoescape=True),
+            )
+            .order_by(col(StateRow.key))
+        )
+        with reading(self._engine) as session:
+            return list(session.exec(query))
+
+    def delete_state(self, user_id: str, keys: list[str]) -> None:
+        if not keys:
+            return
+        table = table_of(StateRow)
+        with writing(self._engine) as session:
+            session.connection().execute(
+                delete(table).where(table.c.user_id == user_id, table.c.key.in_(keys))
+            )
+
 
 _DIALECT = sqlite.dialect()  # pysqlite, as the engine's
 
@@ -272,9 +323,23 @@ def _create_private(path: Path) -> None:
 
     SQLite gives its -wal and -shm files the database file's permissions.
     """
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.is_dir():
+        raise StoreError(
+            f"{path} is a folder: set MSX_BOT_DB to a file, e.g. {path / 'msx-bot.db'}"
+        )
     try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _PRIVATE)
     except FileExistsError:
-        return
+        if path.parent.is_dir():
+            return  # the file is there already: schema.plan() decides whether it is ours
+        raise StoreError(
+            f"{path} cannot be created ({path.parent} is not a folder): "
+            "set MSX_BOT_DB to a file in a folder you can write to"
+        ) from None
+    except OSError as exc:
+        raise StoreError(
+            f"{path} cannot be created ({exc.strerror}): "
+            "set MSX_BOT_DB to a file in a folder you can write to"
+        ) from None
     os.close(fd)

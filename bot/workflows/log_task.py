@@ -479,7 +479,9 @@ class TaskLogger:
                         continue
                 self._queue(row, exc.user_message)
             except (AuthProblem, Throttled) as exc:
-                self._queue(row, exc.user_message, getattr(exc, "retry_after", None))
+                self._queue(
+                    row, exc.user_message, exc.retry_after if isinstance(exc, Throttled) else None
+                )
             except MsxError as exc:
                 phase = at.name
                 if phase == "complete" and exc.status < 500 and not settled:

@@ -11,7 +11,12 @@ from bot.domain import Account, fold
 
 # A fuzzy score at or above this is a plausible candidate; an exact folded name wins outright.
 _CANDIDATE_SCORE = 80
+# Below that, a typo ("northwnd"): one account this close, well ahead of the next, is meant.
+_CLOSE_SCORE = 70
+_CLOSE_LEAD = 15
 _SUGGESTIONS = 3
+# A name that shares next to nothing with the query is no suggestion: the list is.
+_SUGGEST_SCORE = 30
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,11 @@ def find_account(accounts: Sequence[Account], query: str) -> AccountMatch:
         return AccountMatch(query=query, account=plausible[0])
     if plausible:
         return AccountMatch(query=query, candidates=plausible)
-    return AccountMatch(query=query, suggestions=[accounts[i] for _, _, i in scored[:_SUGGESTIONS]])
+    best, second = (scored + [("", 0.0, -1)] * 2)[:2]
+    if best[1] >= _CLOSE_SCORE and best[1] - second[1] >= _CLOSE_LEAD:
+        return AccountMatch(query=query, account=accounts[best[2]])
+    near = [accounts[i] for _, score, i in scored[:_SUGGESTIONS] if score >= _SUGGEST_SCORE]
+    return AccountMatch(query=query, suggestions=near)
 
 
 def _ranked(accounts: list[Account], q: str) -> list[Account]:

@@ -295,7 +295,7 @@ _STATE_KEY = {
 }
 
 
-def _state_entry(element: dict[str, Any], value: Any) -> dict[str, Any]:
+def state_entry(element: dict[str, Any], value: Any) -> dict[str, Any]:
     kind = element.get("type", "")
     key = _STATE_KEY.get(kind, "value")
     options = _all_options(element)
@@ -313,8 +313,35 @@ def _state_entry(element: dict[str, Any], value: Any) -> dict[str, Any]:
     return {"type": kind, key: value}
 
 
+_INITIAL = {
+    "value": "initial_value",
+    "selected_option": "initial_option",
+    "selected_options": "initial_options",
+    "selected_date": "initial_date",
+    "selected_time": "initial_time",
+    "selected_date_time": "initial_date_time",
+    "selected_user": "initial_user",
+    "selected_users": "initial_users",
+    "selected_conversation": "initial_conversation",
+    "selected_conversations": "initial_conversations",
+    "selected_channel": "initial_channel",
+    "selected_channels": "initial_channels",
+}
+
+
+def initial_entry(element: dict[str, Any]) -> dict[str, Any]:
+    """An untouched input's state: its initial value (what the person sees in it)."""
+    kind = element.get("type", "")
+    key = _STATE_KEY.get(kind, "value")
+    value = element.get(_INITIAL.get(key, ""))
+    if value is None and key.startswith("selected_") and key.endswith("s"):
+        value = []
+    return {"type": kind, key: value}
+
+
 def view_state_values(view: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
-    """state.values for a view: every input block (empty unless given in `inputs`)."""
+    """state.values for a view: every input block, as given in `inputs` or else as it
+    was initially filled in (Slack reports an untouched input's initial value)."""
     values: dict[str, Any] = {}
     remaining = dict(inputs)
     for block in view.get("blocks") or []:
@@ -322,14 +349,17 @@ def view_state_values(view: dict[str, Any], inputs: dict[str, Any]) -> dict[str,
             continue
         element = block["element"]
         action_id = element.get("action_id", "")
-        values[block["block_id"]] = {
-            action_id: _state_entry(element, remaining.pop(action_id, None))
-        }
+        entry = (
+            state_entry(element, remaining.pop(action_id))
+            if action_id in remaining
+            else initial_entry(element)
+        )
+        values[block["block_id"]] = {action_id: entry}
     for action_id, value in remaining.items():
         found = find_element(view.get("blocks"), action_id)
         if found is None:
             raise ValueError(f"no element with action_id {action_id!r} in the view")
-        values.setdefault(found[0], {})[action_id] = _state_entry(found[1], value)
+        values.setdefault(found[0], {})[action_id] = state_entry(found[1], value)
     return values
 
 
@@ -346,3 +376,47 @@ def check_required_inputs(view: dict[str, Any], values: dict[str, Any]) -> None:
             if k != "type"
         ):
             raise ValueError(f"required input {block['block_id']!r} is empty")
+
+
+# ----- shortcuts (Slack's "shortcut" and "message_action" interaction payloads)
+
+
+def global_shortcut(*, user: SlackUser, callback_id: str, trigger_id: str) -> dict[str, Any]:
+    # A global shortcut comes from the composer or search: no channel, no response_url.
+    return {
+        "type": "shortcut",
+        "token": VERIFICATION_TOKEN,
+        "action_ts": f"{time.time():.6f}",
+        "team": team_ref(),
+        "user": user_ref(user),
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": trigger_id,
+    }
+
+
+def message_shortcut(
+    *,
+    user: SlackUser,
+    callback_id: str,
+    trigger_id: str,
+    channel: dict[str, Any],
+    message: dict[str, Any],
+    response_url: str,
+) -> dict[str, Any]:
+    return {
+        "type": "message_action",
+        "token": VERIFICATION_TOKEN,
+        "action_ts": f"{time.time():.6f}",
+        "team": team_ref(),
+        "user": user_ref(user),
+        "channel": channel,
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": trigger_id,
+        "response_url": response_url,
+        "message_ts": message.get("ts"),
+        "message": message,
+    }

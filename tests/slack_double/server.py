@@ -155,13 +155,15 @@ class SlackDouble(Workspace):
         view: dict[str, Any] | str | None = None,
         message: Message | dict[str, Any] | None = None,
         channel_id: str | None = None,
+        inputs: dict[str, Any] | None = None,
     ) -> Envelope:
         """A user clicks/selects `action_id`.
 
         With `view` (dict or id; a modal or a Home tab) or `message` (a recorded Message,
         e.g. `slack.messages[-1]`) the element must exist there: its block_id and type
         shape the action (`value` is an option value for selects). Without either, a bare
-        button action is sent.
+        button action is sent. In a view, `inputs` ({action_id: value}) is what the user
+        has entered so far: Slack sends the view's whole state with the action.
         """
         user = self.ensure_user(user_id)
         blocks: list[dict[str, Any]] | None = None
@@ -172,6 +174,14 @@ class SlackDouble(Workspace):
         if view is not None:
             stored_view = self._resolve_view(view)
             blocks = stored_view["blocks"]
+            stored_view = dict(stored_view)
+            state = payloads.view_state_values(stored_view, inputs or {})
+            if value is not None and action_id not in (inputs or {}):
+                found_now = payloads.find_element(blocks, action_id)
+                if found_now is not None and found_now[1].get("type") != "button":
+                    entry = payloads.state_entry(found_now[1], value)
+                    state.setdefault(found_now[0], {})[action_id] = entry
+            stored_view["state"] = {"values": state}
             container = container or {"type": "view", "view_id": stored_view["id"]}
         elif message is not None:
             if isinstance(message, Message):
@@ -215,6 +225,31 @@ class SlackDouble(Workspace):
             channel=channel,
             message=message_dict,
             view=stored_view,
+        )
+        return await self.send_envelope("interactive", payload)
+
+    async def send_global_shortcut(self, user_id: str, callback_id: str) -> Envelope:
+        """A user picks a global shortcut (composer or search): a trigger, no response_url."""
+        user = self.ensure_user(user_id)
+        payload = payloads.global_shortcut(
+            user=user, callback_id=callback_id, trigger_id=self.new_trigger(user_id)
+        )
+        return await self.send_envelope("interactive", payload)
+
+    async def send_message_shortcut(
+        self, user_id: str, callback_id: str, message: Message
+    ) -> Envelope:
+        """A user picks a message shortcut on a recorded message they can see."""
+        user = self.ensure_user(user_id)
+        if message.deleted or message.ephemeral_to not in (None, user_id):
+            raise ValueError("the user cannot see that message")
+        payload = payloads.message_shortcut(
+            user=user,
+            callback_id=callback_id,
+            trigger_id=self.new_trigger(user_id),
+            channel={"id": message.channel, "name": self.channels.get(message.channel, "")},
+            message=message.to_api(),
+            response_url=self.new_response_url(self.base_url, user_id, message.channel),
         )
         return await self.send_envelope("interactive", payload)
 

@@ -84,6 +84,7 @@ class Call:
     params: dict[str, Any]
     response: dict[str, Any] = field(default_factory=dict)
     status: int = 200
+    at: float = field(default_factory=time.monotonic)  # when it arrived (for benchmarks)
 
     def __iter__(self) -> Iterator[Any]:
         return iter((self.method, self.params))
@@ -172,12 +173,12 @@ class Message:
         out: dict[str, Any] = {
             "type": "message",
             "user": self.user,
-            "bot_id": BOT_ID,
-            "app_id": APP_ID,
             "team": TEAM_ID,
             "ts": self.ts,
             "text": self.text or "",
         }
+        if self.user == BOT_USER_ID:
+            out.update(bot_id=BOT_ID, app_id=APP_ID)
         if self.blocks is not None:
             out["blocks"] = self.blocks
         if self.thread_ts is not None:
@@ -364,6 +365,17 @@ class Workspace:
             if m.channel == channel and m.ts == ts and (include_ephemeral or not m.ephemeral_to):
                 return m
         return None
+
+    def post_as_user(
+        self, user_id: str, channel: str, text: str, *, thread_ts: str | None = None
+    ) -> Message:
+        """A message a person wrote (not the bot): something a message shortcut can act on."""
+        self.ensure_user(user_id)
+        self.add_channel(channel)
+        message = Message(channel, self.new_ts(), text, None, "user", None, thread_ts, user_id)
+        self.messages.append(message)
+        self.changed()
+        return message
 
     def post(self, message: Message) -> Message:
         message.blocks = fill_block_ids(message.blocks, message.ts)

@@ -210,6 +210,14 @@ class _Check:
         elif kind in ("checkboxes", "radio_buttons"):
             opts = self.items(el.get("options"), f"{path}/options", lo=1, hi=10, what="options")
             self.options(opts, f"{path}/options", plain_only=False)
+            # Slack's reference: initial option(s) must exactly match options in `options`.
+            initial = (
+                el.get("initial_options") if kind == "checkboxes" else el.get("initial_option")
+            )
+            chosen = initial if isinstance(initial, list) else [initial] if initial else []
+            for i, option in enumerate(chosen):
+                if option not in opts:
+                    self.fail(f"{path}/initial_options/{i}", "must exactly match one of options")
         elif kind == "datepicker":
             date = el.get("initial_date")
             if date is not None and not (isinstance(date, str) and _DATE.match(date)):

@@ -83,6 +83,7 @@ class WebApi:
             "chat.postEphemeral": self.chat_post_ephemeral,
             "chat.update": self.chat_update,
             "chat.delete": self.chat_delete,
+            "chat.getPermalink": self.chat_get_permalink,
             "views.open": self.views_open,
             "views.push": self.views_push,
             "views.update": self.views_update,
@@ -261,6 +262,18 @@ class WebApi:
         message.deleted = True
         self.ws.changed()
         return ok(channel=message.channel, ts=message.ts)
+
+    async def chat_get_permalink(self, params: dict[str, Any]) -> Result:
+        # Slack's reference: channel_not_found, message_not_found; no scope required.
+        channel = self._channel(params)
+        ts = params.get("message_ts")
+        message = self.ws.find_message(channel, ts) if isinstance(ts, str) else None
+        if message is None or message.deleted:
+            raise _Invalid("message_not_found")
+        permalink = f"https://{TEAM_DOMAIN}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        if message.thread_ts and message.thread_ts != ts:
+            permalink += f"?thread_ts={message.thread_ts}&cid={channel}"
+        return ok(channel=channel, permalink=permalink)
 
     # ----- views
 

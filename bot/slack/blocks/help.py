@@ -9,7 +9,13 @@ USAGE = (
     ("/msx accounts", "your accounts by POD, with milestones at risk"),
     ("/msx team <account>", "who is on an account's team"),
     ("/msx milestones <account>", "an account's milestones, the ones at risk first"),
+    ("/msx log [account]", "log an HoK task after a call (a form; also a shortcut)"),
+    ("/msx tasks", "the HoK tasks you logged this week and this month"),
     ("/msx refresh", "fetch a fresh snapshot from MSX (needs the VPN)"),
+    (
+        "/msx digest",
+        "your morning DM of milestones at risk: `on [HH:MM] [weekdays|daily]`, `off`, `now`",
+    ),
     ("/msx help", "this help"),
 )
 

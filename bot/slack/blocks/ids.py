@@ -18,6 +18,14 @@ ACTION_PAGE_PREV = f"{ACTION_PAGE}:prev"
 ACTION_PAGE_NEXT = f"{ACTION_PAGE}:next"
 ACTION_PICK_ACCOUNT = "pick_account"
 ACTION_OPEN_MSX = "open_msx"
+# "Log HoK task" on a milestone row (and wherever a milestone is shown); TaskRef value.
+ACTION_LOG_TASK = "log_task"
+# "Try again" on a rejected task's DM: reopens the modal filled in from the stored draft.
+ACTION_REOPEN_TASK = "reopen_task"
+
+# Shortcut callback ids (manifest/manifest.yaml declares the same).
+SHORTCUT_LOG_TASK = "log_hok_task"
+SHORTCUT_LOG_TASK_FROM_MESSAGE = "log_hok_task_from_message"
 
 
 def _kind(base: str) -> re.Pattern[str]:
@@ -28,6 +36,8 @@ PAGE_PATTERN = _kind(ACTION_PAGE)
 PICK_ACCOUNT_PATTERN = _kind(ACTION_PICK_ACCOUNT)
 # A url button still sends block_actions; the listener only needs to ack it.
 OPEN_MSX_PATTERN = _kind(ACTION_OPEN_MSX)
+LOG_TASK_PATTERN = _kind(ACTION_LOG_TASK)
+REOPEN_TASK_PATTERN = _kind(ACTION_REOPEN_TASK)
 
 VIEW_ACCOUNTS = "accounts"
 VIEW_TEAM = "team"
@@ -105,3 +115,24 @@ class PickRef:
         if not isinstance(account, str) or not account:
             raise ValueError("account must be a non-empty string")
         return cls(view=view, account=account)
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    """What a "Log HoK task" button pre-selects: an account, and maybe one of its milestones."""
+
+    account: str
+    milestone: str | None = None
+
+    def encode(self) -> str:
+        return encode_value({"account": self.account, "milestone": self.milestone})
+
+    @classmethod
+    def decode(cls, text: str) -> TaskRef:
+        data = decode_value(text)
+        account, milestone = data.get("account"), data.get("milestone")
+        if not isinstance(account, str) or not account:
+            raise ValueError("account must be a non-empty string")
+        if milestone is not None and (not isinstance(milestone, str) or not milestone):
+            raise ValueError("milestone must be a non-empty string or null")
+        return cls(account=account, milestone=milestone)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from bot.domain import Account, Freshness, Milestone, MilestoneStatus, fold
 from bot.slack.blocks._layout import (
     BUTTON_URL_MAX,
+    actions,
     button,
     clamp_page,
     context,
@@ -17,11 +18,12 @@ from bot.slack.blocks._layout import (
     nav_blocks,
     section,
 )
-from bot.slack.blocks.ids import ACTION_OPEN_MSX, VIEW_MILESTONES
+from bot.slack.blocks.ids import ACTION_LOG_TASK, ACTION_OPEN_MSX, VIEW_MILESTONES, TaskRef
 from bot.slack.blocks.text import escape_within, freshness_context
 
-# One section per milestone (the MSX button is its accessory); 20 a page keeps a
-# page readable and far inside 50 blocks with header, summary, freshness and nav.
+# Two blocks per milestone (a section with the MSX button as its accessory, then the
+# "Log HoK task" button); 20 a page is 40 blocks, inside 50 with header, summary,
+# freshness and nav.
 MILESTONES_PER_PAGE = 20
 
 S = MilestoneStatus
@@ -107,6 +109,11 @@ def _milestone_section(milestone: Milestone, index: int) -> dict:
     return section("\n".join(lines), accessory)
 
 
+def _log_task_button(milestone: Milestone, index: int) -> list[dict]:
+    value = TaskRef(account=milestone.account_id, milestone=milestone.id).encode()
+    return actions([button("Log HoK task", f"{ACTION_LOG_TASK}:{index}", value=value)])
+
+
 def _summary(milestones: Sequence[Milestone]) -> str:
     counts = Counter(canonical_status(m.status) for m in milestones)
     parts = [
@@ -140,9 +147,8 @@ def milestones_blocks(
     start = page * MILESTONES_PER_PAGE
     blocks.append(context(_summary(items)))
     blocks.append(freshness_context(freshness, now))
-    blocks.extend(
-        _milestone_section(m, start + i)
-        for i, m in enumerate(items[start : start + MILESTONES_PER_PAGE])
-    )
+    for i, m in enumerate(items[start : start + MILESTONES_PER_PAGE]):
+        blocks.append(_milestone_section(m, start + i))
+        blocks.extend(_log_task_button(m, start + i))
     blocks.extend(nav_blocks(VIEW_MILESTONES, account.id, page, pages))
     return blocks

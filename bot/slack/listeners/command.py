@@ -9,20 +9,27 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import blocks as bk
 from bot.slack.commands import parse
 from bot.slack.deps import BotDeps
+from bot.slack.listeners import digest
 from bot.slack.refreshing import ProgressMessage
 from bot.slack.replies import Reply, error_reply, render_query, render_view, sender
+from bot.slack.task_flow import TaskFlow
 
 log = logging.getLogger(__name__)
 
 
-def register(app: AsyncApp, deps: BotDeps) -> None:
+def register(app: AsyncApp, deps: BotDeps, flow: TaskFlow) -> None:
     @app.command("/msx")
     async def msx(
-        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+        ack: AsyncAck,
+        command: dict[str, Any],
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
     ) -> None:
         await ack()
         person = context["person"]
@@ -34,8 +41,19 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
             elif cmd.name == "unknown":
                 blocks = bk.help_blocks(suggestion=cmd.suggestion, unknown=cmd.typed)
                 await message.finish(Reply("Unknown command", blocks))
+            elif cmd.name == "log":
+                # The form opens on the command's trigger; a first use imports inside it.
+                if not await flow.open(person, command["trigger_id"], account_query=cmd.query):
+                    await message.finish(
+                        error_reply("The form did not open: try `/msx log` again.")
+                    )
+            elif cmd.name == "tasks":
+                await message.finish(await flow.tasks_reply(person))
             elif cmd.name == "refresh":
-                await deps.refresher.refresh(person, message)
+                if await deps.refresher.refresh(person, message):
+                    deps.outbox.kick()  # MSX answers again: queued tasks can go now
+            elif cmd.name == "digest":  # issue 12
+                await digest.answer(deps, client, person, cmd.query, message)
             else:
                 book = await deps.book(person, message)
                 if book is None:
