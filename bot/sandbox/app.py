@@ -232,6 +232,7 @@ class SandboxMsx:
             )
         if rest.startswith("EntityDefinitions("):
             self._require(method, "GET")
+            self.faults.for_entity("EntityDefinitions")
             return _json(
                 200,
                 metadata.answer(

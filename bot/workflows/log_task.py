@@ -265,13 +265,19 @@ async def refresh_task_categories(
     """Read msp_taskcategory's option set from MSX's metadata into the store. A failure
     keeps what was stored (or the fallback table) and is only logged: it must not fail a
     refresh. Returns the options read ([] when none)."""
+    options = await read_task_categories(gateway_or_client)
+    if options:
+        TaskStore(store).save_categories(options, now())
+    return options
+
+
+async def read_task_categories(gateway_or_client: Any) -> list[tuple[int, str]]:
+    """msp_taskcategory's option set as MSX has it; [] (only logged) when MSX refuses."""
     try:
-        options = await MsxTasks(gateway_or_client).categories()
+        return await MsxTasks(gateway_or_client).categories()
     except MsxProblem as exc:
         log.warning("Could not read the task categories from MSX: %s", exc.user_message)
         return []
-    TaskStore(store).save_categories(options, now())
-    return options
 
 
 # -- what I logged ---------------------------------------------------------------------

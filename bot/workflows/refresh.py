@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from bot.domain import Account, Identity, Role, Snapshot, SnapshotDiff, TeamMember
 from bot.msx import MsxEvent, MsxGateway, MyAccounts
 from bot.store import SnapshotStore
+from bot.store.tasks import TaskStore
 from bot.workflows.concurrency import all_of
 from bot.workflows.diff import diff_snapshots
+from bot.workflows.log_task import read_task_categories
 
 _ROLE_ORDER = list(Role)
 log = logging.getLogger(__name__)
@@ -113,10 +115,12 @@ async def refresh(
 
         counter = _Counter(total=len(ids) * 2, stage="Teams and milestones", progress=report)
         report(Progress(counter.stage, 0, counter.total))
-        accounts, teams, milestones = await all_of(
+        accounts, teams, milestones, categories = await all_of(
             msx.accounts(ids),
             msx.teams(ids, sizes=sizes, on_done=counter.add),
             msx.milestones(ids, on_done=counter.add),
+            # MSX adds task categories over time: the HoK form offers what it has now.
+            read_task_categories(msx),
         )
 
         snapshot = Snapshot(
@@ -131,6 +135,8 @@ async def refresh(
         report(Progress("Saving"))
         previous = await earlier
         store.save(snapshot, over=previous)
+        if categories:
+            TaskStore(store).save_categories(categories, now())
     except BaseException as exc:
         if earlier is not None:  # the store is used by one thread at a time
             with contextlib.suppress(BaseException):
