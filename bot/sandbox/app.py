@@ -344,7 +344,8 @@ class SandboxMsx:
                 pos = self.dataset.position(entity.set_name)
                 rows.sort(key=lambda r: pos[id(r)])
         if order:
-            rows = sort_rows(rows, order, entity, self._related_name)
+            key_order = self.dataset.key_order(entity.set_name, entity.key)
+            rows = sort_rows(rows, order, entity, self._related_name, key_order)
         size = page_size(prefs)
         limit = size if top is None else min(top, size)
         page = rows[offset : offset + limit]

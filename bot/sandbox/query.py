@@ -152,15 +152,24 @@ RelatedName = Callable[[Row, str], str | None]
 
 
 def sort_rows(
-    rows: list[Row], order: list[tuple[str, bool]], entity: Entity, related_name: RelatedName
+    rows: list[Row],
+    order: list[tuple[str, bool]],
+    entity: Entity,
+    related_name: RelatedName,
+    key_order: dict[str, int] | None = None,
 ) -> list[Row]:
     """`$orderby` as Dataverse applies it: a lookup (`_x_value`) by the related record's
     primary name, not its GUID; a choice by its integer value; and the primary key
-    appended as the last key, so that ties (two accounts of one name) have one order."""
+    appended as the last key, so that ties (two accounts of one name) have one order.
+    `key_order`: each primary key's place in GUID order (Dataset.key_order), if known."""
     if all(col != entity.key for col, _ in order):
         order = [*order, (entity.key, False)]
     out = list(rows)
     for col, desc in reversed(order):
+        if col == entity.key and key_order is not None:
+            # A primary key is never null: one sort by its precomputed place.
+            out.sort(key=lambda r: key_order[r[col]], reverse=desc)
+            continue
         key = _sort_key(col, entity.props[col], related_name)
         keyed = [(key(r), r) for r in out]
         # Nulls sort first ascending, as SQL Server does; stable sorts keep ties in order.
