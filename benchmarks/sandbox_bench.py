@@ -12,8 +12,9 @@ Each round, a new sandbox answers every query once in import order on fresh tabl
 first query of a set builds that set's indexes: the "first" column), then once again, as a
 served sandbox answers after its first import (the mean and slowest columns); a query's
 time is its median over the rounds. "json.dumps share" is the part of a page's time the
-stdlib's `json.dumps` takes, re-encoding the answer's own payload. The Markdown table is printed; `--write` also writes it, with the
-date, commit and machine, to benchmarks/SANDBOX_RESULTS.md.
+stdlib's `json.dumps` takes, re-encoding the answer's own payload. The Markdown table is
+printed; `--write` also writes it, with the date, commit and machine, to
+benchmarks/SANDBOX_RESULTS.md.
 """
 
 from __future__ import annotations
