@@ -227,7 +227,7 @@ def check(
         assert places == sorted(places)
 
 
-@settings(SETTINGS, max_examples=30)  # its answers run to hundreds of rows: pages cost
+@settings(SETTINGS, max_examples=20)  # its answers run to hundreds of rows: pages cost
 @example(  # the index gives A's and B's rows; only the filter can drop A's other rows
     f"(_msp_accountid_value eq {MINE[0]} and msp_qualifier1 eq 'Area')"
     f" or _msp_accountid_value eq {MINE[1]}",
