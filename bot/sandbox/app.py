@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, unquote_plus, urlsplit
 
 import httpx
-import orjson
 
 from bot.sandbox import metadata
 from bot.sandbox.data import Dataset, build_dataset
@@ -80,7 +79,8 @@ def _json(status: int, payload: Any, headers: dict[str, str] | None = None) -> S
     return SandboxResponse(
         status,
         {**JSON_HEADERS, **(headers or {})},
-        orjson.dumps(payload),
+        # Compact and UTF-8, as Dataverse writes it.
+        json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode(),
     )
 
 
@@ -347,7 +347,8 @@ class SandboxMsx:
                 pos = self.dataset.position(entity.set_name)
                 rows.sort(key=lambda r: pos[id(r)])
         if order:
-            rows = sort_rows(rows, order, entity, self._related_name)
+            key_order = self.dataset.key_order(entity.set_name, entity.key)
+            rows = sort_rows(rows, order, entity, self._related_name, key_order)
         size = page_size(prefs)
         limit = size if top is None else min(top, size)
         page = rows[offset : offset + limit]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.sandbox.odata_ast import guid_order
 from bot.sandbox.schema import FORMATTED, LOOKUP_LOGICAL, NAV_PROPERTY
 from bot.sandbox.truth import ExpectedAccount, Member, Person, Role, fold
 
@@ -65,6 +66,7 @@ class Dataset:
     _by_id: dict[str, dict[str, Row]] = field(default_factory=dict, repr=False)
     _index: dict[tuple[str, str], dict[str, list[Row]]] = field(default_factory=dict, repr=False)
     _pos: dict[str, dict[int, int]] = field(default_factory=dict, repr=False)
+    _key_order: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
 
     @property
     def users(self) -> tuple[Person, ...]:
@@ -91,10 +93,19 @@ class Dataset:
             self._pos[set_name] = {id(r): i for i, r in enumerate(self.tables[set_name])}
         return self._pos[set_name]
 
+    def key_order(self, set_name: str, key: str) -> dict[str, int]:
+        """Primary key -> its place in SQL Server's uniqueidentifier order, which `$orderby`
+        ends with: ranked once per table, so a sort does not work out a GUID key a row."""
+        if set_name not in self._key_order:
+            ranked = sorted((r[key] for r in self.tables[set_name]), key=guid_order)
+            self._key_order[set_name] = {k: i for i, k in enumerate(ranked)}
+        return self._key_order[set_name]
+
     def insert(self, set_name: str, row: Row) -> None:
         self.tables[set_name].append(row)
         self._by_id.pop(set_name, None)
         self._pos.pop(set_name, None)
+        self._key_order.pop(set_name, None)
         for k in [k for k in self._index if k[0] == set_name]:
             del self._index[k]
 

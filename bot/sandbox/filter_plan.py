@@ -120,9 +120,12 @@ def _guid_values(node: Node) -> tuple[Pinned | None, bool]:
     if isinstance(node, InList) and node.prop.edm == "Edm.Guid":
         return (node.prop.name, {str(v) for v in node.values}), True
     if isinstance(node, Logical) and node.op == "or":
-        (a, exact_a), (b, exact_b) = _guid_values(node.left), _guid_values(node.right)
-        if a and b and a[0] == b[0]:
-            return (a[0], a[1] | b[1]), exact_a and exact_b
+        # The whole chain at once (`a or b or c ...`): an OR-list of 100 ids is 99 levels.
+        terms = [_guid_values(term) for term in node._terms()]
+        names = {pinned[0] for pinned, _ in terms if pinned}
+        if all(pinned for pinned, _ in terms) and len(names) == 1:
+            values = set().union(*(pinned[1] for pinned, _ in terms if pinned))
+            return (names.pop(), values), all(exact for _, exact in terms)
     if isinstance(node, Logical) and node.op == "and":
         # `(_x eq a and ...) or ...`: the `and`'s matches are among its pinned side's.
         for side in (node.left, node.right):

@@ -30,7 +30,7 @@ _TOKEN = re.compile(
 )
 
 
-@dataclass
+@dataclass(slots=True)  # slots: a long OR-list is hundreds of tokens
 class Token:
     kind: str  # str, dqstr, guid, date, num, ident, punct, end
     text: str
@@ -54,9 +54,9 @@ def tokenize(text: str) -> list[Token]:
             )
         kind = m.lastgroup
         if kind is not None:  # None: only whitespace was left
-            word = m.group(kind)
+            word = m[kind]
             value = None
-            if kind in ("str", "dqstr"):
+            if kind == "str" or kind == "dqstr":
                 value = word[1:-1].replace(word[0] * 2, word[0])
             tokens.append(Token(kind, word, m.start(kind), value))
         i = m.end()

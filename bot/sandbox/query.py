@@ -118,10 +118,10 @@ def projector(
         col, at, term = k.partition("@")
         return bool(at) and col in chosen and _wanted(term, patterns)
 
+    names = ["@odata.etag", *cols]
+
     def one(row: Row) -> Row:
-        out: Row = {"@odata.etag": row.get("@odata.etag")}
-        for col in cols:
-            out[col] = row.get(col)
+        out: Row = dict(zip(names, map(row.get, names), strict=True))
         if patterns:
             layout = tuple(row)
             keys = kept_in.get(layout)
@@ -152,17 +152,26 @@ RelatedName = Callable[[Row, str], str | None]
 
 
 def sort_rows(
-    rows: list[Row], order: list[tuple[str, bool]], entity: Entity, related_name: RelatedName
+    rows: list[Row],
+    order: list[tuple[str, bool]],
+    entity: Entity,
+    related_name: RelatedName,
+    key_order: dict[str, int] | None = None,
 ) -> list[Row]:
     """`$orderby` as Dataverse applies it: a lookup (`_x_value`) by the related record's
     primary name, not its GUID; a choice by its integer value; and the primary key
-    appended as the last key, so that ties (two accounts of one name) have one order."""
+    appended as the last key, so that ties (two accounts of one name) have one order.
+    `key_order`: each primary key's place in GUID order (Dataset.key_order), if known."""
     if all(col != entity.key for col, _ in order):
         order = [*order, (entity.key, False)]
     out = list(rows)
     for col, desc in reversed(order):
+        if col == entity.key and key_order is not None:
+            # A primary key is never null: one sort by its precomputed place.
+            out.sort(key=lambda r: key_order[r[col]], reverse=desc)
+            continue
         key = _sort_key(col, entity.props[col], related_name)
-        keyed = [(key(r), r) for r in out]
+        keyed = list(zip(map(key, out), out, strict=True))
         # Nulls sort first ascending, as SQL Server does; stable sorts keep ties in order.
         nulls = [r for k, r in keyed if k is None]
         present = [(k, r) for k, r in keyed if k is not None]
@@ -173,24 +182,25 @@ def sort_rows(
 
 
 def _sort_key(col: str, edm: str, related_name: RelatedName) -> Callable[[Row], Any]:
+    """A row's sort key for a column, None for null."""
     if lookup_column(col):
 
         def name(row: Row) -> str | None:
             return None if row.get(col) is None else (related_name(row, col) or "").casefold()
 
         return name
-    plain = _typed_key(col, edm)
-    return lambda row: None if row.get(col) is None else plain(row)
+    convert = _KEY_OF.get(edm, lambda v: str(v).lower())
+    return lambda row: None if (v := row.get(col)) is None else convert(v)
 
 
-def _typed_key(col: str, edm: str) -> Callable[[Row], Any]:
-    if edm == "Edm.String":
-        return lambda row: str(row[col]).casefold()
-    if edm in ("Edm.Int32", "Edm.Decimal"):
-        return lambda row: Decimal(str(row[col]))
-    if edm == "Edm.Guid":
-        return lambda row: guid_order(str(row[col]))
-    return lambda row: str(row[col]).lower()
+# A non-null value's sort key by EDM type: strings case-insensitively, numbers by value,
+# GUIDs in SQL Server's order; anything else as lowercase text.
+_KEY_OF: dict[str, Callable[[Any], Any]] = {
+    "Edm.String": lambda v: str(v).casefold(),
+    "Edm.Int32": lambda v: Decimal(str(v)),
+    "Edm.Decimal": lambda v: Decimal(str(v)),
+    "Edm.Guid": lambda v: guid_order(str(v)),
+}
 
 
 def parse_top(value: str | None) -> int | None:
