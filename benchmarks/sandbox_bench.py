@@ -33,7 +33,7 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from stamp import machine  # noqa: E402  (benchmarks/, the script's own folder)
+from report import machine  # noqa: E402  (benchmarks/, the script's own folder)
 
 from bot.sandbox import SandboxMsx, SandboxResponse, build_dataset  # noqa: E402
 from bot.sandbox.odata_ast import guid_order  # noqa: E402
