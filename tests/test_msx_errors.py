@@ -76,15 +76,15 @@ def body(code: str, message: str) -> str:
             499,
             "",
             "",
-            "MSX answered 499. What to do: this is likely a bot bug; run `msx-bot doctor`"
-            " and report it",
+            "MSX answered 499. What to do: this is likely a bot bug; please report it with"
+            " msx-bot.log",
         ),
         (
             400,
             "0x80060888",
             "Could not find a property named 'nme'.",
             "MSX answered 400 (0x80060888): Could not find a property named 'nme'."
-            " What to do: this is likely a bot bug; run `msx-bot doctor` and report it",
+            " What to do: this is likely a bot bug; please report it with msx-bot.log",
         ),
     ],
 )

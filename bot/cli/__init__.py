@@ -314,7 +314,19 @@ def _verbose_first(args: list[str]) -> list[str]:
 
 
 def main() -> None:
-    app(args=_verbose_first(sys.argv[1:]), prog_name="msx-bot")
+    args = _verbose_first(sys.argv[1:])
+    if "--json" not in args:
+        app(args=args, prog_name="msx-bot")
+        return
+    # A script asked for JSON: even a usage mistake answers with one JSON document.
+    try:
+        code = app(args=args, prog_name="msx-bot", standalone_mode=False)
+    except typer.TyperException as exc:  # usage mistakes (typer vendors click)
+        print(json.dumps({"error": exc.format_message()}))
+        code = getattr(exc, "exit_code", 2)
+    except typer.Abort:
+        code = 130
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 # Task logging lives in its own module (bot/cli/tasks.py); its commands join this app.

@@ -150,5 +150,6 @@ def _describe(status: int, code: str, message: str) -> str:
     elif status >= 500:
         todo = f"MSX is having trouble; try {REFRESH_HINT} again in a few minutes"
     else:
-        todo = "this is likely a bot bug; run `msx-bot doctor` and report it"
+        # Said in Slack and in a terminal alike: the log beside the database has the details.
+        todo = "this is likely a bot bug; please report it with msx-bot.log"
     return f"{what}. What to do: {todo}"
