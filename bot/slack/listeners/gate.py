@@ -15,6 +15,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.slack import blocks as bk
+from bot.slack.blocks.home import refusal_view
 from bot.slack.blocks.task_modal import refusal_modal
 from bot.slack.deps import BotDeps
 
@@ -108,6 +109,10 @@ def make_gate(
                         trigger_id=body["trigger_id"], view=refusal_modal(deps.access.owner_name)
                     )
                 )
+            elif (body.get("event") or {}).get("type") == "app_home_opened" and user_id:
+                # The Home tab has no response_url: the refusal is all it shows.
+                view = refusal_view(deps.access.owner_name)
+                in_background(context.client.views_publish(user_id=user_id, view=view))
             elif context.respond is not None and context.response_url:
                 text = "This bot is private." if owner else owner_unknown_text(deps.owner_problem)
                 blocks = bk.refusal_blocks(owner.name) if owner else bk.error_blocks(text)
