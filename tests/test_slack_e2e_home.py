@@ -192,3 +192,25 @@ async def test_home_is_republished_after_a_digest_command(tmp_path: Path) -> Non
         await bot.slack.wait_for(lambda: _publishes(bot) > before)
         assert "at 06:45" in texts(bot.slack.home_views[OWNER])
         bot.slack.assert_no_problems()
+
+
+async def test_a_task_logged_from_home_shows_in_this_weeks_hok(tmp_path: Path) -> None:
+    from test_slack_e2e_tasks import form_inputs, opened_view, submit
+
+    async with running_bot(tmp_path) as bot:
+        await bot.command(OWNER, "accounts")
+        home = await _open_home(bot)
+        first = next(i for i in action_ids(home) if i.startswith("log_task:"))
+        opens = len(bot.slack.calls_to("views.open"))
+        env = await bot.slack.send_block_action(OWNER, first, view=home["id"])
+        await bot.slack.wait_ack(env)
+        await opened_view(bot, OWNER, opens)
+        modal = await bot.slack.wait_for(
+            lambda: (v := bot.slack.top_view(OWNER)) and "Loading" not in str(v) and v
+        )
+        before = _publishes(bot)
+        await submit(bot, modal, **form_inputs(modal))
+        await bot.slack.wait_for(lambda: _publishes(bot) > before)
+        shown = texts(bot.slack.home_views[OWNER])
+        assert "*1* HoK task, 1 h" in shown and "Workshop: 1" in shown
+        bot.slack.assert_no_problems()
