@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot_harness import OWNER, STRANGER, Harness, action_ids, buttons, running_bot, texts
+from bot_harness import COLLEAGUE, OWNER, STRANGER, Harness, action_ids, buttons, running_bot, texts
 from slack_double import payloads
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -213,4 +213,16 @@ async def test_a_task_logged_from_home_shows_in_this_weeks_hok(tmp_path: Path) -
         await bot.slack.wait_for(lambda: _publishes(bot) > before)
         shown = texts(bot.slack.home_views[OWNER])
         assert "*1* HoK task, 1 h" in shown and "Workshop: 1" in shown
+        bot.slack.assert_no_problems()
+
+
+async def test_home_is_republished_after_msx_refresh(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        home = await _open_home(bot)
+        assert "No snapshot yet" in texts(home)
+        await bot.command(OWNER, "refresh")
+        await bot.slack.wait_for(lambda: "My book" in texts(bot.slack.home_views[OWNER]))
+        # A person who never opened the tab gets nothing published.
+        await bot.command(COLLEAGUE, "refresh")
+        assert _publishes(bot, COLLEAGUE) == 0
         bot.slack.assert_no_problems()

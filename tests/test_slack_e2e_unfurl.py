@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from bot_harness import COLLEAGUE, OWNER, STRANGER, Harness, running_bot, texts
+from pydantic import ValidationError
 
+from bot.config import Settings
 from bot.domain import Snapshot
 from bot.msx.links import account_url
 from bot.slack.blocks.text import escape
@@ -156,3 +159,16 @@ async def test_a_colleague_unfurls_from_their_own_book(tmp_path: Path) -> None:
         assert await _share(bot, COLLEAGUE, CHANNEL, [url], probe=url) == {}
         assert url in await _unfurled(bot, OWNER, CHANNEL, [url])
         bot.slack.assert_no_problems()
+
+
+def test_msx_bot_unfurl_reads_its_three_words_and_refuses_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for word, expected in (("off", "off"), (" ALL ", "all"), ("dm-only", "dm-only")):
+        monkeypatch.setenv("MSX_BOT_UNFURL", word)
+        assert Settings(_env_file=None).msx_bot_unfurl == expected  # type: ignore[call-arg]
+    monkeypatch.setenv("MSX_BOT_UNFURL", "")
+    assert Settings(_env_file=None).msx_bot_unfurl == "dm-only"  # type: ignore[call-arg]
+    monkeypatch.setenv("MSX_BOT_UNFURL", "channels")
+    with pytest.raises(ValidationError, match="msx_bot_unfurl"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
