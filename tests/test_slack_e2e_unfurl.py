@@ -172,3 +172,52 @@ def test_msx_bot_unfurl_reads_its_three_words_and_refuses_others(
     monkeypatch.setenv("MSX_BOT_UNFURL", "channels")
     with pytest.raises(ValidationError, match="msx_bot_unfurl"):
         Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+async def test_the_double_refuses_unfurls_slack_would_refuse(tmp_path: Path) -> None:
+    from slack_sdk.errors import SlackApiError
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    async with running_bot(tmp_path) as bot:
+        _settings(bot, "off")
+        env = await bot.slack.share_links(OWNER, DM, ["https://msx.sandbox.test/main.aspx?x=1"])
+        await bot.slack.wait_ack(env)
+        _, ts = list(bot.slack.shared_links)[-1]
+        client = AsyncWebClient(token="xoxb-test", base_url=bot.slack.api_url)
+        card = {"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "ok"}}]}
+        refusals = [
+            (
+                {"channel": DM, "ts": ts, "unfurls": {"https://elsewhere.test/": card}},
+                "cannot_unfurl_message",
+            ),
+            (
+                {
+                    "channel": DM,
+                    "ts": "1.000001",
+                    "unfurls": {"https://msx.sandbox.test/main.aspx?x=1": card},
+                },
+                "cannot_unfurl_message",
+            ),
+            (
+                {
+                    "channel": DM,
+                    "ts": ts,
+                    "unfurls": {
+                        "https://msx.sandbox.test/main.aspx?x=1": {"blocks": [{"type": "nope"}]}
+                    },
+                },
+                "invalid_blocks",
+            ),
+            (
+                {"channel": DM, "unfurls": {"https://msx.sandbox.test/main.aspx?x=1": card}},
+                "invalid_arguments",
+            ),
+        ]
+        for kwargs, error in refusals:
+            with pytest.raises(SlackApiError) as refused:
+                await client.chat_unfurl(**kwargs)
+            assert refused.value.response["error"] == error
+        await client.chat_unfurl(
+            channel=DM, ts=ts, unfurls={"https://msx.sandbox.test/main.aspx?x=1": card}
+        )
+        assert bot.slack.unfurls[(DM, ts)]
