@@ -44,6 +44,11 @@ def owner_unknown_text(problem: str | None) -> str:
     )
 
 
+def _opened_home_tab(body: dict[str, Any]) -> bool:
+    event = body.get("event") or {}
+    return event.get("type") == "app_home_opened" and event.get("tab") in (None, "home")
+
+
 def make_gate(
     deps: BotDeps, dispatch: Dispatch | None = None
 ) -> Callable[..., Awaitable[BoltResponse | None]]:
@@ -109,7 +114,7 @@ def make_gate(
                         trigger_id=body["trigger_id"], view=refusal_modal(deps.access.owner_name)
                     )
                 )
-            elif (body.get("event") or {}).get("type") == "app_home_opened" and user_id:
+            elif _opened_home_tab(body) and user_id:
                 # The Home tab has no response_url: the refusal is all it shows.
                 view = refusal_view(deps.access.owner_name)
                 in_background(context.client.views_publish(user_id=user_id, view=view))
