@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -38,11 +38,18 @@ class Settings(BaseSettings):
     msx_bot_allowed_users: Annotated[tuple[str, ...], NoDecode] = ()
     # Task category codes that count as HoK ("861980004,606820007"); unset: the default set.
     msx_bot_hok_codes: Annotated[frozenset[int], NoDecode] = DEFAULT_HOK_CODES
+    # Where pasted MSX links unfurl (everyone in a channel sees an unfurl): off, dm-only, all.
+    msx_bot_unfurl: Literal["off", "dm-only", "all"] = "dm-only"
 
     @field_validator("msx_base_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("msx_bot_unfurl", mode="before")
+    @classmethod
+    def _unfurl_word(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("msx_bot_allowed_users", mode="before")
     @classmethod

@@ -160,8 +160,7 @@ KNOWN_BOT_SCOPES = {
     "workflow.steps:execute",
 }
 
-# What the bot does today, and the scope each piece needs: no more (no links:read /
-# links:write until unfurls arrive).
+# What the bot does today, and the scope each piece needs: no more.
 # Why each bot scope is there; README.md says the same to the person creating the app.
 NEEDED_BOT_SCOPES = {
     "commands": "the /msx slash command",
@@ -169,6 +168,8 @@ NEEDED_BOT_SCOPES = {
     "im:history": "the message.im event: a direct message to the bot",
     "users:read": "users.info: who is asking",
     "users:read.email": "users.info's e-mail (who may use it) and users.lookupByEmail (@-mentions)",
+    "links:read": "the link_shared event: an MSX link pasted in a conversation",
+    "links:write": "chat.unfurl: that link's card",
 }
 # Every Slack Web API method the code calls, and the bot scopes it needs (docs.slack.dev,
 # each method's "Required scopes"). apps.connections.open takes the app-level token, whose
@@ -184,9 +185,14 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "users_info": {"users:read"},
     "users_lookupByEmail": {"users:read.email"},
     "views_publish": set(),
+    "chat_unfurl": {"links:write"},
 }
 # The bot scopes a subscribed event needs (docs.slack.dev, each event's "Required scopes").
-EVENT_SCOPES: dict[str, set[str]] = {"app_home_opened": set(), "message.im": {"im:history"}}
+EVENT_SCOPES: dict[str, set[str]] = {
+    "app_home_opened": set(),
+    "message.im": {"im:history"},
+    "link_shared": {"links:read"},
+}
 EVENT_NEEDS_FEATURE = {
     "app_home_opened": ("app_home", "home_tab_enabled"),
     "message.im": ("app_home", "messages_tab_enabled"),
@@ -500,3 +506,15 @@ def test_the_shortcuts_the_bot_listens_to_are_the_manifests(
     # Shortcuts, the modal and its searchable selects all arrive as interactivity.
     assert registered.views and registered.options_
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
+
+
+def test_unfurl_domains_are_the_msx_host(manifest: dict[str, Any]) -> None:
+    from urllib.parse import urlsplit
+
+    from bot.config import Settings
+
+    domains = manifest["features"]["unfurl_domains"]
+    assert 1 <= len(domains) <= 5  # Slack's manifest schema
+    host = urlsplit(Settings.model_fields["msx_base_url"].default).hostname
+    assert domains == [host]
+    assert "link_shared" in manifest["settings"]["event_subscriptions"]["bot_events"]

@@ -10,7 +10,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.deps import BotDeps
 from bot.slack.digest_scheduler import DigestScheduler
-from bot.slack.listeners import actions, command, events, task_entry, task_form, task_submit
+from bot.slack.listeners import (
+    actions,
+    command,
+    events,
+    home,
+    task_entry,
+    task_form,
+    task_submit,
+    unfurl,
+)
 from bot.slack.listeners.gate import make_gate
 from bot.slack.task_flow import TaskFlow, start_outbox
 
@@ -27,6 +36,8 @@ def build_app(deps: BotDeps, client: AsyncWebClient) -> AsyncApp:
     command.register(app, deps, tasks)
     actions.register(app, deps)
     events.register(app, deps)
+    home.register(app, deps, client)
+    unfurl.register(app, deps)
     task_entry.register(app, tasks)
     task_form.register(app, tasks)
     task_submit.register(app, tasks)

@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.msx.errors import MsxProblem
@@ -40,6 +40,10 @@ class BotDeps:
     # HoK task logging: one logger (exactly once per key) and its outbox per process.
     tasks: TaskLogger = field(init=False, repr=False)
     outbox: Outbox = field(init=False, repr=False)
+    # Told when a person's book, tasks or settings changed: the Home tab republishes.
+    on_change: list[Callable[[Person], Awaitable[None]]] = field(
+        default_factory=list, init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         settings = self.runtime.settings
@@ -47,6 +51,14 @@ class BotDeps:
             self.runtime.store, self.runtime.gateway, hok_codes=settings.msx_bot_hok_codes
         )
         self.outbox = Outbox(self.tasks)
+        self.refresher.on_refreshed = self.changed
+
+    async def changed(self, person: Person) -> None:
+        for hook in list(self.on_change):
+            try:
+                await hook(person)
+            except Exception:  # a view that could not be republished loses nothing
+                log.exception("could not show a change")
 
     async def learn_owner(self) -> None:
         """Who owns the bot, from MSX; until it answers, the last snapshot's owner stands."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.msx.errors import MsxProblem
@@ -66,6 +67,8 @@ class Refresher:
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
         self._running: set[str] = set()
+        # Called with the person after each successful refresh (BotDeps.changed).
+        self.on_refreshed: Callable[[Person], Awaitable[None]] | None = None
 
     def running(self, person: Person) -> bool:
         """Whether this person's book is being refreshed (benchmarks/ack_bench.py waits on it)."""
@@ -107,6 +110,8 @@ class Refresher:
                 return None
             if summary:
                 await message.finish(_done(book))
+            if self.on_refreshed is not None:
+                await self.on_refreshed(person)
             return book
         finally:
             self._running.discard(key)

@@ -310,6 +310,13 @@ class SlackDouble(Workspace):
             "events_api", payload, retry_attempt=retry_attempt, retry_reason=retry_reason
         )
 
+    async def share_links(self, user_id: str, channel_id: str, urls: list[str]) -> Envelope:
+        """A person posts a message with `urls`; Slack sends link_shared for them (only for
+        the app's unfurl_domains: the caller passes those)."""
+        message = self.post_as_user(user_id, channel_id, " ".join(f"<{u}>" for u in urls))
+        self.shared_links[(channel_id, message.ts)] = list(urls)
+        return await self.send_event(payloads.link_shared(user_id, channel_id, message.ts, urls))
+
     async def redeliver(self, envelope: Envelope, reason: str = "timeout") -> Envelope:
         """Slack's retry: same payload (same event_id), new envelope, retry_attempt + 1."""
         return await self.send_envelope(

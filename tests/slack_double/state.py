@@ -224,6 +224,9 @@ class Workspace:
         self.views: dict[str, dict[str, Any]] = {}  # view id -> view
         self.view_stacks: dict[str, list[str]] = {}  # user id -> view ids, root first
         self.home_views: dict[str, dict[str, Any]] = {}  # user id -> published home view
+        # (channel, message ts) -> the links a link_shared event named, and their unfurls.
+        self.shared_links: dict[tuple[str, str], list[str]] = {}
+        self.unfurls: dict[tuple[str, str], dict[str, Any]] = {}
         self.triggers: dict[str, Trigger] = {}
         self.response_urls: dict[str, ResponseUrl] = {}
         self.responses: list[tuple[str, dict[str, Any]]] = []

@@ -84,6 +84,7 @@ class WebApi:
             "chat.update": self.chat_update,
             "chat.delete": self.chat_delete,
             "chat.getPermalink": self.chat_get_permalink,
+            "chat.unfurl": self.chat_unfurl,
             "views.open": self.views_open,
             "views.push": self.views_push,
             "views.update": self.views_update,
@@ -234,6 +235,39 @@ class WebApi:
             Message(channel, self.ws.new_ts(), text, blocks, "chat.postEphemeral", user)
         )
         return ok(message_ts=message.ts)
+
+    async def chat_unfurl(self, params: dict[str, Any]) -> Result:
+        """docs.slack.dev chat.unfurl: channel and ts (or unfurl_id and source) name the
+        message; `unfurls` maps URLs that appear in it (as link_shared said) to blocks or
+        an attachment. Another URL: cannot_unfurl_message."""
+        channel, ts = params.get("channel"), params.get("ts")
+        unfurl_id, source = params.get("unfurl_id"), params.get("source")
+        if unfurl_id or source:
+            if not (unfurl_id and source):
+                raise _Invalid("invalid_arguments", ["[ERROR] unfurl_id and source go together"])
+            key = next((k for k in self.ws.shared_links if f"unfurl-{k[1]}" == unfurl_id), None)
+        elif channel and ts:
+            key = (self._channel(params), str(ts))
+        else:
+            raise _Invalid("invalid_arguments", ["[ERROR] channel and ts go together"])
+        unfurls = _json_field(params, "unfurls", "invalid_unfurls_format")
+        if not isinstance(unfurls, dict) or not unfurls:
+            raise _Invalid("invalid_arguments", ["[ERROR] unfurls must be a JSON object"])
+        shared = self.ws.shared_links.get(key) if key else None
+        if shared is None or any(url not in shared for url in unfurls):
+            raise _Invalid("cannot_unfurl_message")
+        problems: list[str] = []
+        for url, card in unfurls.items():
+            if not isinstance(card, dict) or not (card.get("blocks") or card.get("text")):
+                problems.append(f"[ERROR] {url}: an unfurl needs blocks or text")
+            elif card.get("blocks") is not None:
+                problems += validate_blocks(card["blocks"], "message", f"/unfurls/{url}/blocks")
+        if problems:
+            raise _Invalid("invalid_blocks", problems)
+        assert key is not None
+        self.ws.unfurls.setdefault(key, {}).update(unfurls)
+        self.ws.changed()
+        return ok()
 
     def _existing(self, params: dict[str, Any]) -> Message:
         channel = self._channel(params)

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -16,6 +17,7 @@ from bot.slack.deps import BotDeps
 from bot.slack.digest_scheduler import DigestScheduler
 from bot.slack.refreshing import ProgressMessage
 from bot.slack.replies import Reply, error_reply
+from bot.store.digest import Days, DigestSettings, DigestStore
 from bot.workflows.digest_schedule import next_moment
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,38 @@ async def answer(
     """Answer `/msx digest <query>` (already acked) in `message`."""
     cmd = parse_digest(query)
     await _answer(cmd, DigestScheduler(deps, client), person, message)
+    if cmd.action in ("on", "off"):
+        await deps.changed(person)  # the Home tab shows the settings too
+
+
+def change_settings(
+    store: DigestStore,
+    slack_id: str,
+    now: dt.datetime,
+    *,
+    enabled: bool | None = None,
+    at: dt.time | None = None,
+    days: Days | None = None,
+    all_clear: bool | None = None,
+) -> DigestSettings:
+    """Save a change to a person's digest settings (what is None stays); the new settings.
+
+    `/msx digest on|off` and the Home tab's controls both save through here.
+    """
+    settings = store.settings(slack_id)
+    new = settings.model_copy(
+        update={
+            "enabled": settings.enabled if enabled is None else enabled,
+            "at": at or settings.at,
+            "days": days or settings.days,
+            "all_clear": settings.all_clear if all_clear is None else all_clear,
+        }
+    )
+    if (new.enabled, new.at, new.days) != (settings.enabled, settings.at, settings.days):
+        # A new time that has already passed today starts tomorrow.
+        new = new.model_copy(update={"changed_at": now})
+    store.save_settings(slack_id, new)
+    return new
 
 
 async def _answer(
@@ -47,20 +81,15 @@ async def _answer(
     settings = store.settings(sid)
     now = scheduler.now()
     if cmd.action in ("on", "off"):
-        new = settings.model_copy(
-            update={
-                "enabled": cmd.action == "on",
-                "at": cmd.at or settings.at,
-                "days": cmd.days or settings.days,
-                "all_clear": settings.all_clear if cmd.all_clear is None else cmd.all_clear,
-            }
+        settings = change_settings(
+            store,
+            sid,
+            now,
+            enabled=cmd.action == "on",
+            at=cmd.at,
+            days=cmd.days,
+            all_clear=cmd.all_clear,
         )
-        when = (new.enabled, new.at, new.days)
-        if when != (settings.enabled, settings.at, settings.days):
-            # A new time that has already passed today starts tomorrow.
-            new = new.model_copy(update={"changed_at": now})
-        store.save_settings(sid, new)
-        settings = new
     tz = await scheduler.timezone(sid)
     next_at = None
     if tz is not None:

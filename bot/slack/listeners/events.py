@@ -1,32 +1,20 @@
-"""Events: the App Home tab, and a direct message to the bot (its Messages tab)."""
+"""Events: a direct message to the bot (its Messages tab). The Home tab: listeners/home.py."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import blocks as bk
 from bot.slack.blocks._layout import section
-from bot.slack.blocks.home import home_view
 from bot.slack.deps import BotDeps
 
 DM_INTRO = "I answer slash commands, not messages. Type one here or in any channel:"
 
 
 def register(app: AsyncApp, deps: BotDeps) -> None:
-    @app.event("app_home_opened")
-    async def home(
-        event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-    ) -> None:
-        if event.get("tab") not in (None, "home"):
-            return
-        book = await deps.cached_book(context["person"])
-        view = home_view(book.snapshot if book else None, deps.clock())
-        await client.views_publish(user_id=event["user"], view=view)
-
     @app.event("message")
     async def direct_message(event: dict[str, Any], client: AsyncWebClient) -> None:
         # Only a person's own new message in the bot's DM (manifest: message.im); edits,

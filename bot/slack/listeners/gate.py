@@ -15,6 +15,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.slack import blocks as bk
+from bot.slack.blocks.home import refusal_view
 from bot.slack.blocks.task_modal import refusal_modal
 from bot.slack.deps import BotDeps
 
@@ -41,6 +42,11 @@ def owner_unknown_text(problem: str | None) -> str:
         f"I can't tell who owns this bot yet: {why}. No snapshot names the owner; "
         "try again once the bot's machine reaches MSX."
     )
+
+
+def _opened_home_tab(body: dict[str, Any]) -> bool:
+    event = body.get("event") or {}
+    return event.get("type") == "app_home_opened" and event.get("tab") in (None, "home")
 
 
 def make_gate(
@@ -108,6 +114,10 @@ def make_gate(
                         trigger_id=body["trigger_id"], view=refusal_modal(deps.access.owner_name)
                     )
                 )
+            elif _opened_home_tab(body) and user_id:
+                # The Home tab has no response_url: the refusal is all it shows.
+                view = refusal_view(deps.access.owner_name)
+                in_background(context.client.views_publish(user_id=user_id, view=view))
             elif context.respond is not None and context.response_url:
                 text = "This bot is private." if owner else owner_unknown_text(deps.owner_problem)
                 blocks = bk.refusal_blocks(owner.name) if owner else bk.error_blocks(text)

@@ -94,5 +94,6 @@ def register(app: AsyncApp, flow: TaskFlow) -> None:
             await flow.notifier.failed(person.slack_id, draft.subject)
             return
         await flow.notifier.tell(task)
+        await flow.deps.changed(person)  # the Home tab's HoK count
         if task.state == "created":
             flow.deps.outbox.kick()  # MSX answers again: what is still queued can go now
