@@ -11,9 +11,10 @@ Should that not move on (more rows of one name than a page holds), what was aske
 split: two halves, then one account a role at a time; one (account, role) that still
 cannot move on is reported as incomplete (the user sees it as a gap).
 
-Requests aim at TARGET_ROWS, sized by the team sizes known from the last snapshot or seen
-so far. While the teams come in, the members' e-mails are looked up a page of people at a
-time.
+Each of the lanes (as many as the client lets requests fly) asks for an even share of the
+rows expected (from the team sizes of the last snapshot, else a guess) and reads it page
+after page: a page's worth of rows costs one request, and the lanes run dry together. While
+the teams come in, the members' e-mails are looked up.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ from bot.msx.odata import and_, eq, guid, literal, or_
 from bot.msx.queries import in_, role_filter
 
 PAGE_ROWS = 100  # MSX's page: Prefer odata.maxpagesize=100
-# Rows a request aims at: a page and a half, read on by name. Fewer leaves more part-empty
-# last pages (more requests); more makes longer chains of pages at the end.
+# The fewest rows a request asks for: just under a page, so that a small book's teams
+# come in one round trip, side by side.
 TARGET_ROWS = 95
 GUESSED_TEAM_SIZE = 22  # sellers and SEs an account (the guide's figure), until we know
 ROW_ID = "msp_accountteamid"
@@ -88,6 +89,9 @@ class TeamReader:
     async def read(self, account_ids: Iterable[str]) -> Teams:
         ids = list(dict.fromkeys(guid(a) for a in account_ids))
         self._queue = deque(ids)
+        # An even share of the rows for each lane: every lane reads its pages one after
+        # another, all of them full but the last, and the lanes finish together.
+        self._share = max(TARGET_ROWS, sum(map(self._expected, ids)) / self._client.bound)
         try:
             await asyncio.gather(*(self._lane() for _ in range(min(self._client.bound, len(ids)))))
             people = await self._emails.all()
@@ -112,13 +116,10 @@ class TeamReader:
                 self._on_done(len(ask.accounts))
 
     def _next_ask(self) -> _Ask:
-        """As many accounts as should fit TARGET_ROWS (at least one); fewer once what is
-        left would not keep every lane busy, so that the lanes run dry together instead
-        of one lane reading its last pages alone."""
-        target = TARGET_ROWS
+        """As many accounts as should make a lane's share of the rows (at least one)."""
         first = self._queue.popleft()
         accounts, rows = [first], self._expected(first)
-        while self._queue and rows + self._expected(self._queue[0]) <= target:
+        while self._queue and rows + self._expected(self._queue[0]) <= self._share:
             rows += self._expected(self._queue[0])
             accounts.append(self._queue.popleft())
         return _Ask(tuple(accounts))
