@@ -91,9 +91,9 @@ class TeamReader:
         self._queue = deque(ids)
         # An even share of the rows for each lane: every lane reads its pages one after
         # another, all of them full but the last, and the lanes finish together.
-        self._share = max(TARGET_ROWS, sum(map(self._expected, ids)) / self._client.bound)
+        self._lanes_to_start = min(self._client.bound, len(ids))
         try:
-            await asyncio.gather(*(self._lane() for _ in range(min(self._client.bound, len(ids)))))
+            await asyncio.gather(*(self._lane() for _ in range(self._lanes_to_start)))
             people = await self._emails.all()
         finally:
             await self._emails.aclose()
@@ -116,10 +116,15 @@ class TeamReader:
                 self._on_done(len(ask.accounts))
 
     def _next_ask(self) -> _Ask:
-        """As many accounts as should make a lane's share of the rows (at least one)."""
+        """A lane's share of the rows still to ask for (at least one account): what is
+        left, split evenly among the lanes that have not asked yet."""
+        lanes = max(self._lanes_to_start, 1)
+        self._lanes_to_start -= 1
+        share = max(TARGET_ROWS, sum(map(self._expected, self._queue)) / lanes)
         first = self._queue.popleft()
         accounts, rows = [first], self._expected(first)
-        while self._queue and rows + self._expected(self._queue[0]) <= self._share:
+        # An account joins while that brings the ask nearer its share than it was.
+        while self._queue and rows + self._expected(self._queue[0]) / 2 <= share:
             rows += self._expected(self._queue[0])
             accounts.append(self._queue.popleft())
         return _Ask(tuple(accounts))
