@@ -209,7 +209,7 @@ class TaskPriority(IntEnum):
 class TaskDraft(_Model):
     """A task to log against a milestone (HoK or not: the category decides).
 
-    Checked by `bot.workflows.log_task.validate` before it is built; the bounds here are
+    Checked by `bot.workflows.task_rules.validate` before it is built; the bounds here are
     the last line of defence, not the messages a person sees.
     """
 

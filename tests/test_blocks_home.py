@@ -11,7 +11,7 @@ from slack_double.validation import validate_view
 from bot.domain import MilestoneStatus
 from bot.slack.blocks import home as hb
 from bot.store.digest import DigestSettings
-from bot.workflows.log_task import TaskTotals
+from bot.workflows.my_tasks import TaskTotals
 
 S = MilestoneStatus
 TODAY = NOW.date()

@@ -13,7 +13,9 @@ from bot.domain import TaskPriority
 from bot.msx.errors import AzureCliNotSignedIn
 from bot.msx.tasks import MsxTasks
 from bot.store.tasks import PENDING, TaskStore, new_row
-from bot.workflows.log_task import QUEUED_NOTE, InvalidTask, tasks_since
+from bot.workflows.log_task import QUEUED_NOTE
+from bot.workflows.my_tasks import tasks_since
+from bot.workflows.task_rules import InvalidTask
 
 REGARDING = "regardingobjectid_msp_engagementmilestone@odata.bind"
 

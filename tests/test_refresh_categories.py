@@ -10,8 +10,8 @@ from sandbox_book import gateway_for
 from bot.domain import TASK_CATEGORIES
 from bot.sandbox import SandboxMsx, metadata
 from bot.store import SnapshotStore
-from bot.workflows.log_task import categories
 from bot.workflows.refresh import refresh
+from bot.workflows.task_rules import categories
 
 
 async def test_a_category_msx_added_is_offered_after_a_refresh(

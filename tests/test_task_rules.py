@@ -20,17 +20,15 @@ from bot.domain import (
 )
 from bot.sandbox import metadata as sandbox_metadata
 from bot.store import SnapshotStore
-from bot.workflows.log_task import (
+from bot.workflows.my_tasks import month_start, totals, week_start
+from bot.workflows.task_rules import (
     FIELDS,
     InvalidTask,
     build_draft,
     categories,
     find_category,
-    month_start,
     refresh_task_categories,
-    totals,
     validate,
-    week_start,
 )
 
 CATS = ordered_categories((c.code, c.label) for c in TASK_CATEGORIES)

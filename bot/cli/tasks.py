@@ -22,18 +22,10 @@ from bot.msx.errors import MsxProblem
 from bot.runtime import Runtime
 from bot.store import StoreError
 from bot.workflows.book import cached_book, my_book
-from bot.workflows.log_task import (
-    QUEUED_NOTE,
-    InvalidTask,
-    TaskLogger,
-    TaskTotals,
-    build_draft,
-    month_start,
-    tasks_since,
-    totals,
-    week_start,
-)
+from bot.workflows.log_task import QUEUED_NOTE, TaskLogger
+from bot.workflows.my_tasks import TaskTotals, month_start, tasks_since, totals, week_start
 from bot.workflows.outbox import Outbox
+from bot.workflows.task_rules import InvalidTask, build_draft
 
 console = Console()
 err = Console(stderr=True)

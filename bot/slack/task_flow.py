@@ -33,8 +33,8 @@ from bot.slack.refreshing import ProgressMessage
 from bot.slack.replies import Reply, error_reply
 from bot.slack.user_time import UserClock
 from bot.workflows.book import Book
-from bot.workflows.log_task import month_start, tasks_since, week_start
 from bot.workflows.lookup import find_account
+from bot.workflows.my_tasks import month_start, tasks_since, week_start
 
 log = logging.getLogger(__name__)
 

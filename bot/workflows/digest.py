@@ -15,7 +15,7 @@ from typing import Literal
 from bot.domain import Freshness, Identity, Milestone, MilestoneStatus, Snapshot, fold
 from bot.store.digest import DigestMemory, SeenMilestone
 from bot.store.snapshots import SnapshotStore
-from bot.workflows.log_task import tasks_since
+from bot.workflows.my_tasks import tasks_since
 
 S = MilestoneStatus
 # A milestone at risk with no HoK task logged by this bot in this long needs attention.

@@ -19,7 +19,7 @@ from bot.store import SnapshotStore
 from bot.store.tasks import TaskStore
 from bot.workflows.concurrency import all_of
 from bot.workflows.diff import diff_snapshots
-from bot.workflows.log_task import read_task_categories
+from bot.workflows.task_rules import read_task_categories
 
 _ROLE_ORDER = list(Role)
 log = logging.getLogger(__name__)

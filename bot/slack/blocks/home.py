@@ -30,7 +30,7 @@ from bot.slack.blocks.milestones import canonical_status, money, status_label
 from bot.slack.blocks.notices import refusal_blocks
 from bot.slack.blocks.text import escape_within, freshness_text
 from bot.store.digest import DigestSettings
-from bot.workflows.log_task import TaskTotals
+from bot.workflows.my_tasks import TaskTotals
 
 # Action ids of the Home tab's own elements (listeners/home.py).
 ACTION_HOME_REFRESH = f"{ACTION_REFRESH}:home"

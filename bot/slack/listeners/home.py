@@ -24,7 +24,7 @@ from bot.slack.replies import Reply
 from bot.slack.user_time import UserClock
 from bot.store.digest import DigestStore
 from bot.workflows.book import Book
-from bot.workflows.log_task import tasks_since, totals, week_start
+from bot.workflows.my_tasks import tasks_since, totals, week_start
 
 log = logging.getLogger(__name__)
 

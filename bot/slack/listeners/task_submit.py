@@ -17,7 +17,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.slack.blocks import task_modal as tm
 from bot.slack.task_flow import TaskFlow
-from bot.workflows.log_task import build_draft, validate
+from bot.workflows.task_rules import build_draft, validate
 
 log = logging.getLogger(__name__)
 
