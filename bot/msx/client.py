@@ -275,7 +275,7 @@ class MsxClient:
                 failures += 1
                 if failures >= self.retry.max_attempts or not (idempotent or sure_unsent):
                     log.warning("MSX %s %s failed: %s", method, _path_of(url), reason)
-                    raise MsxUnreachable(reason, maybe_applied=not sure_unsent) from exc
+                    raise MsxUnreachable(maybe_applied=not sure_unsent) from exc
                 await self._back_off(failures, reason, listener)
                 continue
 
@@ -285,7 +285,7 @@ class MsxClient:
             content = response.content
             if status in (401, 403):
                 if status == 403 and is_off_vpn(content):
-                    raise OffVpn(f"HTTP 403 for {_path_of(url)}")
+                    raise OffVpn()
                 if not auth_retried:
                     # The guide: the first request after a token refresh sometimes fails.
                     auth_retried = True

@@ -46,14 +46,7 @@ class MsxUnreachable(MsxProblem):
     lost, so blindly re-sending it could create a duplicate.
     """
 
-    def __init__(
-        self,
-        detail: str = "",
-        *,
-        maybe_applied: bool = False,
-        user_message: str | None = None,
-    ) -> None:
-        self.detail = detail
+    def __init__(self, *, maybe_applied: bool = False, user_message: str | None = None) -> None:
         self.maybe_applied = maybe_applied
         super().__init__(
             user_message or f"MSX is unreachable: connect to the VPN, then {REFRESH_HINT}"
@@ -63,9 +56,8 @@ class MsxUnreachable(MsxProblem):
 class OffVpn(MsxUnreachable):
     """MSX refused our network address: off corpnet, so a new token cannot help."""
 
-    def __init__(self, detail: str = "") -> None:
+    def __init__(self) -> None:
         super().__init__(
-            detail,
             user_message=(
                 "MSX blocked this network address (you seem to be off the VPN): "
                 f"connect to the VPN, then {REFRESH_HINT}"
