@@ -224,9 +224,9 @@ async def test_a_role_that_fills_a_page_is_read_on_by_row_id(h: Harness, gw: Msx
     assert route.call_count == 4 + 3  # four other roles, then 100 + 100 + 50
 
 
-async def test_where_gt_on_a_guid_is_refused_access_teams_fill_in(
-    h: Harness, gw: MsxGateway
-) -> None:
+def cut_alignments_without_gt(h: Harness, access_team_accounts: range) -> None:
+    """150 growth-seller alignments cut at 100, `gt` on a GUID refused, and these
+    accounts on my access teams."""
     growth = growth_alignments(150)
 
     def answer(request: httpx.Request) -> httpx.Response:
@@ -236,10 +236,16 @@ async def test_where_gt_on_a_guid_is_refused_access_teams_fill_in(
         return page(growth[:100] if role_of_filter(flt) == "Cloud & AI" else [])
 
     h.router.get(path=API_PATH + "msp_accountteams").mock(side_effect=answer)
-    teams = [{"_regardingobjectid_value": gid(n)} for n in range(1000, 1150)]
+    teams = [{"_regardingobjectid_value": gid(n)} for n in access_team_accounts]
     h.router.get(path=f"{API_PATH}systemusers({ME})/teammembership_association").respond(
         json={"value": teams}
     )
+
+
+async def test_where_gt_on_a_guid_is_refused_access_teams_fill_in(
+    h: Harness, gw: MsxGateway
+) -> None:
+    cut_alignments_without_gt(h, range(1000, 1150))
     found = await gw.accounts_of(ME)
     assert set(found.roles) == {gid(n) for n in range(1000, 1150)} and found.complete
     # Those the alignments gave keep their role; the others' roles come from their teams.
@@ -249,20 +255,7 @@ async def test_where_gt_on_a_guid_is_refused_access_teams_fill_in(
 async def test_cut_alignments_the_access_teams_do_not_cover_are_a_gap(
     h: Harness, gw: MsxGateway
 ) -> None:
-    growth = growth_alignments(150)
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        flt = query(request)["$filter"]
-        if " gt " in flt:
-            return dataverse_error(400, "0x80060888", "gt is not supported for Edm.Guid")
-        return page(growth[:100] if role_of_filter(flt) == "Cloud & AI" else [])
-
-    h.router.get(path=API_PATH + "msp_accountteams").mock(side_effect=answer)
-    # The access teams lack some of the accounts the alignments did give.
-    teams = [{"_regardingobjectid_value": gid(n)} for n in range(1050, 1150)]
-    h.router.get(path=f"{API_PATH}systemusers({ME})/teammembership_association").respond(
-        json={"value": teams}
-    )
+    cut_alignments_without_gt(h, range(1050, 1150))  # lacks some the alignments gave
     found = await gw.accounts_of(ME)
     assert set(found.roles) == {gid(n) for n in range(1000, 1150)}
     assert not found.complete
