@@ -44,7 +44,7 @@ async def check_azure_cli(settings: Settings) -> Check:
 async def check_msx(settings: Settings) -> Check:
     gateway = MsxGateway.from_settings(settings)
     try:
-        me = await gateway.user(await gateway.whoami())
+        me = await gateway.me()
     except MsxProblem as exc:
         return Check(False, f"MSX: {settings.msx_base_url} did not answer WhoAmI", exc.user_message)
     finally:
@@ -104,7 +104,7 @@ async def check_database(path: Path, source: str) -> Check:
 
 async def check_sandbox(settings: Settings, db: Path) -> Check:
     async with Runtime.sandboxed(settings, db=db) as runtime:
-        me = await runtime.gateway.user(await runtime.gateway.whoami())
+        me = await runtime.gateway.me()
     return Check(True, f"MSX: the embedded sandbox answers; signed in as {me.name} <{me.email}>")
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,7 +104,7 @@ async def access_team_accounts(
 
 
 async def combine(
-    mine: Collection[mapping.Assignment], access: Awaitable[Collection[str]]
+    mine: Collection[mapping.Assignment], access: asyncio.Future[Collection[str]]
 ) -> MyAccounts:
     """My accounts from the alignments, with the access teams where the alignments are
     empty or cut. `access` is awaited only then (and cancelled otherwise)."""
@@ -114,7 +113,7 @@ async def combine(
         roles.setdefault(a.account_id, []).append(a.role)
     ordered = {k: tuple(sorted(set(v), key=_ROLES.index)) for k, v in roles.items()}
     if ordered and not mine.may_be_truncated:
-        await _cancel(access)
+        await cancel(access)
         return MyAccounts(ordered, DiscoveryPath.ACCOUNT_TEAMS)
     teams = await access
     extra: dict[str, tuple[Role, ...]] = {a: () for a in teams.items if a not in ordered}
@@ -127,13 +126,11 @@ async def combine(
     return MyAccounts({**ordered, **extra}, DiscoveryPath.ACCOUNT_TEAMS, covered)
 
 
-async def _cancel(pending: Awaitable[Any]) -> None:
-    if isinstance(pending, asyncio.Future):
-        pending.cancel()
-        with contextlib.suppress(BaseException):
-            await pending
-    elif asyncio.iscoroutine(pending):
-        pending.close()
+async def cancel(task: asyncio.Future[Any]) -> None:
+    """Cancel a request we no longer need; its failure is no longer ours."""
+    task.cancel()
+    with contextlib.suppress(BaseException):
+        await task
 
 
 _ROLES = list(Role)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 from collections.abc import Callable, Iterable, Mapping
@@ -138,7 +137,7 @@ class MsxGateway:
         try:
             me = await self.me()
         except BaseException:
-            await _cancel(mine)
+            await discovery.cancel(mine)
             raise
         try:
             found = await mine
@@ -158,7 +157,7 @@ class MsxGateway:
                 self.client, guid_eq("_msp_systemuserid_value", user_id), self._listener
             )
         except BaseException:
-            await _cancel(access)
+            await discovery.cancel(access)
             raise
         return await discovery.combine(found, access)
 
@@ -277,13 +276,6 @@ class MsxGateway:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
-
-
-async def _cancel(task: asyncio.Future[Any]) -> None:
-    """Cancel a request we no longer need; its failure is no longer ours."""
-    task.cancel()
-    with contextlib.suppress(BaseException):
-        await task
 
 
 def _unique_by_id(items: Iterable[T]) -> list[T]:
