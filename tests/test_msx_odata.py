@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from urllib.parse import unquote
 
@@ -115,7 +116,7 @@ def test_guid_rejects_anything_but_a_guid(value: str) -> None:
     ],
 )
 def test_guid_rejects_injections(bad: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=f"^not a GUID: {re.escape(repr(bad))}$"):
         guid(bad)
     with pytest.raises(ValueError):
         guid_eq("accountid", bad)
@@ -135,7 +136,7 @@ def test_eq_renders_each_type() -> None:
     assert eq("parentid", None) == "parentid eq null"
     # A GUID-looking string is still a string unless guid_eq says otherwise.
     assert eq("name", "8c05af24-749d-e811-a848-000d3a1bbc2c").endswith("'")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^not a property name: \"name eq 'x' or 1\"$"):
         eq("name eq 'x' or 1", "y")
 
 
@@ -150,8 +151,13 @@ def test_any_guid_and_composition() -> None:
     assert flt == (
         ids + " and msp_qualifier1 eq 'Corporate' and startswith(msp_qualifier2,'Cloud ')"
     )
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^any_guid needs at least one id$"):
         any_guid("x", [])
+    # An empty group would drop the filter (and_) or make one MSX refuses (or_).
+    with pytest.raises(ValueError, match=r"^and_ needs at least one clause$"):
+        and_()
+    with pytest.raises(ValueError, match=r"^or_ needs at least one clause$"):
+        or_()
 
 
 def test_and_parenthesises_a_bare_or_but_not_one_inside_a_literal() -> None:
@@ -190,5 +196,5 @@ def test_split_ids_defaults_to_16kb() -> None:
 
 
 def test_split_ids_refuses_an_impossible_limit() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^a single id makes a URL longer than 50 characters$"):
         split_ids([str(uuid.UUID(int=1))], _render, max_url=50)

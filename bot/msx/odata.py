@@ -64,10 +64,6 @@ def guid_eq(prop: str, value: str | uuid.UUID) -> str:
     return f"{_prop(prop)} eq {guid(value)}"
 
 
-def guid_gt(prop: str, value: str | uuid.UUID) -> str:
-    return f"{_prop(prop)} gt {guid(value)}"
-
-
 def startswith(prop: str, text: str) -> str:
     return f"startswith({_prop(prop)},{literal(text)})"
 
