@@ -17,6 +17,7 @@ from bot.msx.odata import (
     eq,
     guid,
     guid_eq,
+    is_guid,
     literal,
     or_,
     split_ids,
@@ -124,6 +125,13 @@ def test_guid_rejects_injections(bad: str) -> None:
         any_guid("accountid", ["8c05af24-749d-e811-a848-000d3a1bbc2c", bad])
 
 
+def test_is_guid_takes_only_a_guid_string() -> None:
+    assert is_guid("8C05AF24-749D-E811-A848-000D3A1BBC2C")
+    assert not is_guid("8c05af24-749d-e811-a848-000d3a1bbc2c ")
+    assert not is_guid(None)
+    assert not is_guid(uuid.UUID(int=1))
+
+
 def test_literal_doubles_apostrophes() -> None:
     assert literal("O'Reilly") == "'O''Reilly'"
     assert literal("") == "''"
@@ -133,6 +141,7 @@ def test_eq_renders_each_type() -> None:
     assert eq("msp_qualifier1", "Corporate") == "msp_qualifier1 eq 'Corporate'"
     assert eq("teamtype", 1) == "teamtype eq 1"
     assert eq("isdisabled", False) == "isdisabled eq false"
+    assert eq("isdisabled", True) == "isdisabled eq true"
     assert eq("parentid", None) == "parentid eq null"
     # A GUID-looking string is still a string unless guid_eq says otherwise.
     assert eq("name", "8c05af24-749d-e811-a848-000d3a1bbc2c").endswith("'")
@@ -164,6 +173,10 @@ def test_and_parenthesises_a_bare_or_but_not_one_inside_a_literal() -> None:
     assert and_("a eq 1 or b eq 2", "c eq 3") == "(a eq 1 or b eq 2) and c eq 3"
     assert and_("name eq 'x or y'", "c eq 3") == "name eq 'x or y' and c eq 3"
     assert and_("name eq 'it''s or'", "c eq 3") == "name eq 'it''s or' and c eq 3"
+    # After a literal (even one with an escaped apostrophe) an `or` is top level again.
+    assert and_("n eq 'it''s' or b eq 2", "c eq 3") == "(n eq 'it''s' or b eq 2) and c eq 3"
+    assert and_("(a eq 1) or b eq 2", "c eq 3") == "((a eq 1) or b eq 2) and c eq 3"
+    assert and_("(a eq 1 or b eq 2)", "c eq 3") == "(a eq 1 or b eq 2) and c eq 3"
     assert or_("a eq 1", "b eq 2") == "(a eq 1 or b eq 2)"
 
 

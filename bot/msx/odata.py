@@ -53,10 +53,8 @@ def eq(prop: str, value: str | int | float | bool | None) -> str:
         rendered = "true" if value else "false"
     elif isinstance(value, int | float):
         rendered = repr(value)
-    elif isinstance(value, str):
-        rendered = literal(value)
     else:
-        raise TypeError(f"cannot compare with {type(value).__name__}")
+        rendered = literal(value)
     return f"{_prop(prop)} eq {rendered}"
 
 
@@ -95,24 +93,17 @@ def _has_top_level_or(clause: str) -> bool:
         return False  # the common case, without walking a long id list char by char
     depth = 0
     in_literal = False
-    i = 0
-    while i < len(clause):
-        ch = clause[i]
-        if in_literal:
-            if ch == "'":
-                if clause[i + 1 : i + 2] == "'":
-                    i += 1  # '' is an escaped apostrophe, still inside
-                else:
-                    in_literal = False
-        elif ch == "'":
-            in_literal = True
+    for i, ch in enumerate(clause):
+        if ch == "'":
+            in_literal = not in_literal  # '' (an escaped apostrophe) leaves and re-enters
+        elif in_literal:
+            continue
         elif ch == "(":
             depth += 1
         elif ch == ")":
             depth -= 1
         elif depth == 0 and clause.startswith(" or ", i):
             return True
-        i += 1
     return False
 
 
