@@ -183,6 +183,9 @@ def test_and_parenthesises_a_bare_or_but_not_one_inside_a_literal() -> None:
 def test_encode_query_encodes_reserved_characters() -> None:
     encoded = encode_query({"$filter": "a eq 'x&y#z%+ é'"})
     assert encoded == "$filter=a%20eq%20%27x%26y%23z%25%2B%20%C3%A9%27"
+    # Parentheses, commas and the rest stay readable (and short: URLs are split by length).
+    readable = encode_query({"$filter": "startswith(a/b,'x:@$')", "$select": "a,b"})
+    assert readable == "$filter=startswith(a/b,%27x:@$%27)&$select=a,b"
 
 
 def _render(chunk: list[str]) -> str:

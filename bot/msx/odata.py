@@ -108,10 +108,9 @@ def _has_top_level_or(clause: str) -> bool:
 
 
 def encode_query(params: dict[str, str]) -> str:
-    """`k=v&...`, every reserved character in values percent-encoded (UTF-8)."""
-    return "&".join(
-        f"{quote(key, safe='$')}={quote(value, safe=_SAFE_VALUE)}" for key, value in params.items()
-    )
+    """`k=v&...`, every reserved character in values percent-encoded (UTF-8). The keys are
+    ours (`$filter`, `$select`...), never a person's: they go in as they are."""
+    return "&".join(f"{key}={quote(value, safe=_SAFE_VALUE)}" for key, value in params.items())
 
 
 def split_ids(
