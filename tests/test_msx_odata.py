@@ -211,6 +211,14 @@ def test_split_ids_defaults_to_16kb() -> None:
     assert len(split_ids(ids, _render, max_ids=100)) == 10
 
 
+def test_split_ids_at_a_limit_of_exactly_one_id() -> None:
+    a, b = str(uuid.UUID(int=1)), str(uuid.UUID(int=2))
+    assert split_ids([a, b], _render, max_url=len(_render([a]))) == [[a], [b]]
+    assert split_ids([a, b, a], _render, max_ids=1) == [[a], [b]]
+
+
 def test_split_ids_refuses_an_impossible_limit() -> None:
+    with pytest.raises(ValueError, match=r"^max_ids must be at least 1$"):
+        split_ids([str(uuid.UUID(int=1))], _render, max_ids=0)
     with pytest.raises(ValueError, match=r"^a single id makes a URL longer than 50 characters$"):
         split_ids([str(uuid.UUID(int=1))], _render, max_url=50)

@@ -130,7 +130,7 @@ def split_ids(
     if one > max_url:
         raise ValueError(f"a single id makes a URL longer than {max_url} characters")
     # GUIDs are all one length, so each id adds the same: two renders size every chunk.
-    step = len(render(unique[:2])) - one if len(unique) > 1 else 0
+    step = len(render(unique[:2])) - one  # 0 for a single id
     size = (max_url - one) // step + 1 if step > 0 else len(unique)
     size = min(size, max_ids or size)
     chunks: list[list[str]] = []
