@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from itertools import pairwise
 from urllib.parse import unquote
 
 import pytest
@@ -201,6 +202,21 @@ def test_split_ids_respects_both_limits(ids: list[str], max_url: int, max_ids: i
         assert chunk
         assert len(chunk) <= max_ids
         assert len(_render(chunk)) <= max_url
+    # As few chunks as the limits allow: each is full but the last.
+    for chunk, after in pairwise(chunks):
+        assert len(chunk) == max_ids or len(_render([*chunk, after[0]])) > max_url
+
+
+def test_split_ids_sizes_chunks_without_trial_and_error() -> None:
+    """Two renders size every chunk (each 16 KB long): no trimming an id at a time."""
+    rendered: list[int] = []
+
+    def counting(chunk: list[str]) -> str:
+        rendered.append(len(chunk))
+        return _render(chunk)
+
+    chunks = split_ids([str(uuid.UUID(int=n)) for n in range(2000)], counting)
+    assert len(rendered) <= 2 + 2 * len(chunks)
 
 
 def test_split_ids_defaults_to_16kb() -> None:

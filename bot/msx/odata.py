@@ -131,7 +131,7 @@ def split_ids(
         raise ValueError(f"a single id makes a URL longer than {max_url} characters")
     # GUIDs are all one length, so each id adds the same: two renders size every chunk.
     step = len(render(unique[:2])) - one  # 0 for a single id
-    size = (max_url - one) // step + 1 if step > 0 else len(unique)
+    size = (max_url - one) // step + 1 if step else len(unique)
     size = min(size, max_ids or size)
     chunks: list[list[str]] = []
     start = 0
