@@ -233,6 +233,12 @@ def test_split_ids_at_a_limit_of_exactly_one_id() -> None:
     assert split_ids([a, b, a], _render, max_ids=1) == [[a], [b]]
 
 
+def test_split_ids_refuses_ids_it_cannot_size() -> None:
+    # Sized by "a" and "b", "ccc" would overflow the chunk: not GUIDs, so refused.
+    with pytest.raises(ValueError, match=r"^ids of uneven length: chunks sized by the first "):
+        split_ids(["a", "b", "ccc", "d"], ",".join, max_url=5)
+
+
 def test_split_ids_refuses_an_impossible_limit() -> None:
     with pytest.raises(ValueError, match=r"^max_ids must be at least 1$"):
         split_ids([str(uuid.UUID(int=1))], _render, max_ids=0)

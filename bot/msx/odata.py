@@ -120,7 +120,8 @@ def split_ids(
     max_ids: int | None = None,
 ) -> list[list[str]]:
     """Chunk `ids` (deduplicated, order kept) so `render(chunk)` stays within `max_url`
-    characters and each chunk has at most `max_ids` ids (e.g. one page's worth)."""
+    characters and each chunk has at most `max_ids` ids (e.g. one page's worth). The ids
+    are GUIDs: each adds the same length to a render."""
     if max_ids is not None and max_ids < 1:
         raise ValueError("max_ids must be at least 1")
     unique = list(dict.fromkeys(ids))
@@ -129,18 +130,11 @@ def split_ids(
     one = len(render(unique[:1]))
     if one > max_url:
         raise ValueError(f"a single id makes a URL longer than {max_url} characters")
-    # GUIDs are all one length, so each id adds the same: two renders size every chunk.
+    # Each id adds the same, so two renders size every chunk.
     step = len(render(unique[:2])) - one  # 0 for a single id
     size = (max_url - one) // step + 1 if step else len(unique)
     size = min(size, max_ids or size)
-    chunks: list[list[str]] = []
-    start = 0
-    while start < len(unique):
-        chunk = unique[start : start + size]
-        while len(chunk) > 1 and len(render(chunk)) > max_url:  # ids of uneven length
-            chunk = chunk[:-1]
-        if len(render(chunk)) > max_url:
-            raise ValueError(f"a single id makes a URL longer than {max_url} characters")
-        chunks.append(chunk)
-        start += len(chunk)
+    chunks = [unique[i : i + size] for i in range(0, len(unique), size)]
+    if any(len(render(chunk)) > max_url for chunk in chunks):
+        raise ValueError("ids of uneven length: chunks sized by the first two are too long")
     return chunks
