@@ -206,3 +206,4 @@ def test_access_team_account() -> None:
     fallback = {"_regardingobjectid_value": None, "name": f"{gid(2).upper()}+{template}"}
     assert mapping.access_team_account(fallback) == gid(2)
     assert mapping.access_team_account({"name": "Some team"}) is None
+    assert mapping.access_team_account({"_regardingobjectid_value": None}) is None

@@ -178,6 +178,9 @@ def test_and_parenthesises_a_bare_or_but_not_one_inside_a_literal() -> None:
     assert and_("n eq 'it''s' or b eq 2", "c eq 3") == "(n eq 'it''s' or b eq 2) and c eq 3"
     assert and_("(a eq 1) or b eq 2", "c eq 3") == "((a eq 1) or b eq 2) and c eq 3"
     assert and_("(a eq 1 or b eq 2)", "c eq 3") == "(a eq 1 or b eq 2) and c eq 3"
+    # An or_ group that calls a function inside is already parenthesised whole.
+    group = or_(startswith("a", "x"), "b eq 1")
+    assert and_(group, "c eq 3") == "(startswith(a,'x') or b eq 1) and c eq 3"
     assert or_("a eq 1", "b eq 2") == "(a eq 1 or b eq 2)"
 
 
