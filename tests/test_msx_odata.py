@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from itertools import pairwise
 from urllib.parse import unquote
 
 import pytest
@@ -16,6 +18,7 @@ from bot.msx.odata import (
     eq,
     guid,
     guid_eq,
+    is_guid,
     literal,
     or_,
     split_ids,
@@ -115,12 +118,19 @@ def test_guid_rejects_anything_but_a_guid(value: str) -> None:
     ],
 )
 def test_guid_rejects_injections(bad: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=f"^not a GUID: {re.escape(repr(bad))}$"):
         guid(bad)
     with pytest.raises(ValueError):
         guid_eq("accountid", bad)
     with pytest.raises(ValueError):
         any_guid("accountid", ["8c05af24-749d-e811-a848-000d3a1bbc2c", bad])
+
+
+def test_is_guid_takes_only_a_guid_string() -> None:
+    assert is_guid("8C05AF24-749D-E811-A848-000D3A1BBC2C")
+    assert not is_guid("8c05af24-749d-e811-a848-000d3a1bbc2c ")
+    assert not is_guid(None)
+    assert not is_guid(uuid.UUID(int=1))
 
 
 def test_literal_doubles_apostrophes() -> None:
@@ -132,10 +142,11 @@ def test_eq_renders_each_type() -> None:
     assert eq("msp_qualifier1", "Corporate") == "msp_qualifier1 eq 'Corporate'"
     assert eq("teamtype", 1) == "teamtype eq 1"
     assert eq("isdisabled", False) == "isdisabled eq false"
+    assert eq("isdisabled", True) == "isdisabled eq true"
     assert eq("parentid", None) == "parentid eq null"
     # A GUID-looking string is still a string unless guid_eq says otherwise.
     assert eq("name", "8c05af24-749d-e811-a848-000d3a1bbc2c").endswith("'")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^not a property name: \"name eq 'x' or 1\"$"):
         eq("name eq 'x' or 1", "y")
 
 
@@ -150,20 +161,35 @@ def test_any_guid_and_composition() -> None:
     assert flt == (
         ids + " and msp_qualifier1 eq 'Corporate' and startswith(msp_qualifier2,'Cloud ')"
     )
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^any_guid needs at least one id$"):
         any_guid("x", [])
+    # An empty group would drop the filter (and_) or make one MSX refuses (or_).
+    with pytest.raises(ValueError, match=r"^and_ needs at least one clause$"):
+        and_()
+    with pytest.raises(ValueError, match=r"^or_ needs at least one clause$"):
+        or_()
 
 
 def test_and_parenthesises_a_bare_or_but_not_one_inside_a_literal() -> None:
     assert and_("a eq 1 or b eq 2", "c eq 3") == "(a eq 1 or b eq 2) and c eq 3"
     assert and_("name eq 'x or y'", "c eq 3") == "name eq 'x or y' and c eq 3"
     assert and_("name eq 'it''s or'", "c eq 3") == "name eq 'it''s or' and c eq 3"
+    # After a literal (even one with an escaped apostrophe) an `or` is top level again.
+    assert and_("n eq 'it''s' or b eq 2", "c eq 3") == "(n eq 'it''s' or b eq 2) and c eq 3"
+    assert and_("(a eq 1) or b eq 2", "c eq 3") == "((a eq 1) or b eq 2) and c eq 3"
+    assert and_("(a eq 1 or b eq 2)", "c eq 3") == "(a eq 1 or b eq 2) and c eq 3"
+    # An or_ group that calls a function inside is already parenthesised whole.
+    group = or_(startswith("a", "x"), "b eq 1")
+    assert and_(group, "c eq 3") == "(startswith(a,'x') or b eq 1) and c eq 3"
     assert or_("a eq 1", "b eq 2") == "(a eq 1 or b eq 2)"
 
 
 def test_encode_query_encodes_reserved_characters() -> None:
     encoded = encode_query({"$filter": "a eq 'x&y#z%+ é'"})
     assert encoded == "$filter=a%20eq%20%27x%26y%23z%25%2B%20%C3%A9%27"
+    # Parentheses, commas and the rest stay readable (and short: URLs are split by length).
+    readable = encode_query({"$filter": "startswith(a/b,'x:@$')", "$select": "a,b"})
+    assert readable == "$filter=startswith(a/b,%27x:@$%27)&$select=a,b"
 
 
 def _render(chunk: list[str]) -> str:
@@ -179,6 +205,21 @@ def test_split_ids_respects_both_limits(ids: list[str], max_url: int, max_ids: i
         assert chunk
         assert len(chunk) <= max_ids
         assert len(_render(chunk)) <= max_url
+    # As few chunks as the limits allow: each is full but the last.
+    for chunk, after in pairwise(chunks):
+        assert len(chunk) == max_ids or len(_render([*chunk, after[0]])) > max_url
+
+
+def test_split_ids_sizes_chunks_without_trial_and_error() -> None:
+    """Two renders size every chunk (each 16 KB long): no trimming an id at a time."""
+    rendered: list[int] = []
+
+    def counting(chunk: list[str]) -> str:
+        rendered.append(len(chunk))
+        return _render(chunk)
+
+    chunks = split_ids([str(uuid.UUID(int=n)) for n in range(2000)], counting)
+    assert len(rendered) <= 2 + 2 * len(chunks)
 
 
 def test_split_ids_defaults_to_16kb() -> None:
@@ -189,6 +230,20 @@ def test_split_ids_defaults_to_16kb() -> None:
     assert len(split_ids(ids, _render, max_ids=100)) == 10
 
 
+def test_split_ids_at_a_limit_of_exactly_one_id() -> None:
+    a, b = str(uuid.UUID(int=1)), str(uuid.UUID(int=2))
+    assert split_ids([a, b], _render, max_url=len(_render([a]))) == [[a], [b]]
+    assert split_ids([a, b, a], _render, max_ids=1) == [[a], [b]]
+
+
+def test_split_ids_refuses_ids_it_cannot_size() -> None:
+    # Sized by "a" and "b", "ccc" would overflow the chunk: not GUIDs, so refused.
+    with pytest.raises(ValueError, match=r"^ids of uneven length: chunks sized by the first "):
+        split_ids(["a", "b", "ccc", "d"], ",".join, max_url=5)
+
+
 def test_split_ids_refuses_an_impossible_limit() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^max_ids must be at least 1$"):
+        split_ids([str(uuid.UUID(int=1))], _render, max_ids=0)
+    with pytest.raises(ValueError, match=r"^a single id makes a URL longer than 50 characters$"):
         split_ids([str(uuid.UUID(int=1))], _render, max_url=50)

@@ -11,12 +11,16 @@ from pydantic import ValidationError
 
 from bot.config import Settings
 from bot.domain import Snapshot
-from bot.msx.links import account_url
 from bot.slack.blocks.text import escape
 from bot.workflows.book import cached_book
 
 DM = "D0OWNER1"
 CHANNEL = "C0SALES1"
+
+
+def account_url(base_url: str, account_id: str) -> str:
+    """An account's link as MSX shows it in the address bar."""
+    return f"{base_url}/main.aspx?pagetype=entityrecord&etn=account&id={account_id}"
 
 
 def _snapshot(bot: Harness) -> Snapshot:

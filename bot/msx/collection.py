@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -21,11 +21,5 @@ class Collection(Generic[T]):
     def map(self, fn: Callable[[T], U]) -> Collection[U]:
         return Collection([fn(item) for item in self.items], self.may_be_truncated)
 
-    def __iter__(self) -> Iterator[T]:
-        return iter(self.items)
-
     def __len__(self) -> int:
         return len(self.items)
-
-    def __bool__(self) -> bool:
-        return bool(self.items)

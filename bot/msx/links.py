@@ -27,9 +27,9 @@ def record_link(url: str, base_url: str) -> RecordLink | None:
         parts, base = urlsplit(url.strip()), urlsplit(base_url)
     except ValueError:
         return None
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    if parts.scheme not in ("https", "http"):
         return None
-    if parts.hostname.lower() != (base.hostname or "").lower():
+    if parts.hostname != base.hostname:  # both lower-cased by urlsplit
         return None
     if not parts.path.lower().endswith("/main.aspx"):
         return None
@@ -40,7 +40,3 @@ def record_link(url: str, base_url: str) -> RecordLink | None:
     if kind is None or ident is None:
         return None
     return RecordLink(kind=kind, id=ident.group(1).lower())
-
-
-def account_url(base_url: str, account_id: str) -> str:
-    return f"{base_url.rstrip('/')}/main.aspx?pagetype=entityrecord&etn=account&id={account_id}"

@@ -92,8 +92,7 @@ def team_row_id(row: dict[str, Any]) -> str | None:
 
 def team_row_name(row: dict[str, Any]) -> str | None:
     """The name a team row sorts by (`$orderby=msp_fullname`), to read on after it."""
-    name = row.get("msp_fullname")
-    return name if isinstance(name, str) else None
+    return row.get("msp_fullname")  # a string column: text or null
 
 
 def team_member(row: dict[str, Any]) -> TeamMember | None:
@@ -122,7 +121,7 @@ def access_team_account(row: dict[str, Any]) -> str | None:
         return regarding
     name = row.get("name")
     if isinstance(name, str) and "+" in name:
-        return _id(name.split("+", 1)[0].strip())
+        return _id(name.partition("+")[0].strip())
     return None
 
 
@@ -146,8 +145,9 @@ def territory(row: dict[str, Any]) -> Territory | None:
 
 
 def milestone_url(base_url: str, milestone_id: str) -> str:
+    """`base_url` without its trailing slash, as the gateway keeps it."""
     return (
-        f"{base_url.rstrip('/')}/main.aspx?appid={MSX_APP_ID}"
+        f"{base_url}/main.aspx?appid={MSX_APP_ID}"
         f"&pagetype=entityrecord&etn=msp_engagementmilestone&id={milestone_id}"
     )
 
@@ -173,8 +173,6 @@ def milestone(row: dict[str, Any], base_url: str) -> Milestone | None:
 
 
 def _float(value: object) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
     try:
         return float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -183,7 +181,7 @@ def _float(value: object) -> float | None:
 
 def _date(value: object) -> dt.date | None:
     # "2026-03-31T00:00:00Z" or "2026-03-31": the date part is what MSX shows.
-    if not isinstance(value, str) or len(value) < 10:
+    if not isinstance(value, str):
         return None
     try:
         return dt.date.fromisoformat(value[:10])

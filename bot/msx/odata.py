@@ -53,19 +53,13 @@ def eq(prop: str, value: str | int | float | bool | None) -> str:
         rendered = "true" if value else "false"
     elif isinstance(value, int | float):
         rendered = repr(value)
-    elif isinstance(value, str):
-        rendered = literal(value)
     else:
-        raise TypeError(f"cannot compare with {type(value).__name__}")
+        rendered = literal(value)
     return f"{_prop(prop)} eq {rendered}"
 
 
 def guid_eq(prop: str, value: str | uuid.UUID) -> str:
     return f"{_prop(prop)} eq {guid(value)}"
-
-
-def guid_gt(prop: str, value: str | uuid.UUID) -> str:
-    return f"{_prop(prop)} gt {guid(value)}"
 
 
 def startswith(prop: str, text: str) -> str:
@@ -99,32 +93,24 @@ def _has_top_level_or(clause: str) -> bool:
         return False  # the common case, without walking a long id list char by char
     depth = 0
     in_literal = False
-    i = 0
-    while i < len(clause):
-        ch = clause[i]
-        if in_literal:
-            if ch == "'":
-                if clause[i + 1 : i + 2] == "'":
-                    i += 1  # '' is an escaped apostrophe, still inside
-                else:
-                    in_literal = False
-        elif ch == "'":
-            in_literal = True
+    for i, ch in enumerate(clause):
+        if ch == "'":
+            in_literal = not in_literal  # '' (an escaped apostrophe) leaves and re-enters
+        elif in_literal:
+            continue
         elif ch == "(":
             depth += 1
         elif ch == ")":
             depth -= 1
         elif depth == 0 and clause.startswith(" or ", i):
             return True
-        i += 1
     return False
 
 
 def encode_query(params: dict[str, str]) -> str:
-    """`k=v&...`, every reserved character in values percent-encoded (UTF-8)."""
-    return "&".join(
-        f"{quote(key, safe='$')}={quote(value, safe=_SAFE_VALUE)}" for key, value in params.items()
-    )
+    """`k=v&...`, every reserved character in values percent-encoded (UTF-8). The keys are
+    ours (`$filter`, `$select`...), never a person's: they go in as they are."""
+    return "&".join(f"{key}={quote(value, safe=_SAFE_VALUE)}" for key, value in params.items())
 
 
 def split_ids(
@@ -134,7 +120,8 @@ def split_ids(
     max_ids: int | None = None,
 ) -> list[list[str]]:
     """Chunk `ids` (deduplicated, order kept) so `render(chunk)` stays within `max_url`
-    characters and each chunk has at most `max_ids` ids (e.g. one page's worth)."""
+    characters and each chunk has at most `max_ids` ids (e.g. one page's worth). The ids
+    are GUIDs: each adds the same length to a render."""
     if max_ids is not None and max_ids < 1:
         raise ValueError("max_ids must be at least 1")
     unique = list(dict.fromkeys(ids))
@@ -143,18 +130,11 @@ def split_ids(
     one = len(render(unique[:1]))
     if one > max_url:
         raise ValueError(f"a single id makes a URL longer than {max_url} characters")
-    # GUIDs are all one length, so each id adds the same: two renders size every chunk.
-    step = len(render(unique[:2])) - one if len(unique) > 1 else 0
-    size = (max_url - one) // step + 1 if step > 0 else len(unique)
+    # Each id adds the same, so two renders size every chunk.
+    step = len(render(unique[:2])) - one  # 0 for a single id
+    size = (max_url - one) // step + 1 if step else len(unique)
     size = min(size, max_ids or size)
-    chunks: list[list[str]] = []
-    start = 0
-    while start < len(unique):
-        chunk = unique[start : start + size]
-        while len(chunk) > 1 and len(render(chunk)) > max_url:  # ids of uneven length
-            chunk = chunk[:-1]
-        if len(render(chunk)) > max_url:
-            raise ValueError(f"a single id makes a URL longer than {max_url} characters")
-        chunks.append(chunk)
-        start += len(chunk)
+    chunks = [unique[i : i + size] for i in range(0, len(unique), size)]
+    if any(len(render(chunk)) > max_url for chunk in chunks):
+        raise ValueError("ids of uneven length: chunks sized by the first two are too long")
     return chunks
