@@ -229,15 +229,17 @@ def logged(code: int, minutes: int, state: str, hok: bool, label: str) -> Logged
 
 def test_totals_count_hok_hours_and_categories_but_not_rejected_tasks() -> None:
     tasks = [
-        logged(861980002, 90, "created", True, "Demo"),
-        logged(861980002, 30, "queued", True, "Demo"),
+        logged(861980001, 90, "created", True, "Workshop"),
+        logged(861980001, 30, "queued", True, "Workshop"),
         logged(861980012, 45, "created", False, "Internal"),
         logged(861980004, 600, "rejected", True, "Architecture Design Session"),
+        logged(606820010, 15, "created", False, ""),  # a category no label is known for
     ]
     t = totals(tasks)
-    assert (t.count, t.hok_count, t.hok_minutes, t.queued) == (3, 2, 120, 1)
+    assert (t.count, t.hok_count, t.hok_minutes, t.queued) == (4, 2, 120, 1)
     assert t.hok_hours == 2.0
-    assert list(t.by_category.items()) == [("Demo", 2), ("Internal", 1)]  # most first
+    # Most first, then by name; a task without a label counts under its category's code.
+    assert list(t.by_category.items()) == [("Workshop", 2), ("606820010", 1), ("Internal", 1)]
     tie = totals([logged(1, 5, "created", False, "B"), logged(2, 5, "created", False, "A")])
     assert list(tie.by_category) == ["A", "B"]
     assert totals([]).count == 0
