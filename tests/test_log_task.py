@@ -395,6 +395,7 @@ async def test_ids_that_are_not_guids_are_refused_before_anything_is_stored(w: W
     with pytest.raises(InvalidTask) as caught:
         await w.logger.submit("k1", w.draft(milestone_id="m-1"), owner_user_id="me")
     assert set(caught.value.errors) == {"milestone", "owner"}
+    assert "“m-1”" in str(caught.value) and "“me”" in str(caught.value)  # what a log shows
     assert TaskStore(w.store).get("k1") is None and w.requests() == []
 
 
@@ -419,6 +420,10 @@ async def test_names_come_from_the_snapshot_when_not_given(w: World) -> None:
         "k2", w.draft(), owner_user_id=w.me, milestone_name="M", account_name="A"
     )
     assert (given.milestone_name, given.account_name) == ("M", "A")
+    # A milestone the snapshot does not hold (it is older than the milestone): no name.
+    other = w.draft(milestone_id="6c1d2e3f-0000-4000-8000-0000000000ff")
+    unknown = await w.logger.submit("k3", other, owner_user_id=w.me)
+    assert (unknown.milestone_name, unknown.account_name) == (None, "Contoso")
 
 
 async def test_a_refused_connection_sent_nothing_so_the_retry_posts_straight_away(
