@@ -245,23 +245,25 @@ class TaskLogger:
     def _queue(self, row: TaskRow, reason: str, at_least: float | None = None) -> None:
         row.state = QUEUED
         row.reason = reason
-        wait = max(self.backoff.after(row.attempts), at_least or 0.0)
+        wait = self.backoff.after(row.attempts)
+        if at_least is not None:  # MSX said how long to wait (Retry-After)
+            wait = max(wait, at_least)
         row.next_attempt_at = self.now() + dt.timedelta(seconds=wait)
         row.updated_at = self.now()
 
     def _failed(self, row: TaskRow, phase: str, exc: MsxError) -> None:
         reason = exc.message or exc.user_message
-        if exc.status >= 500 or exc.status == 429:
+        if exc.status >= 500:
             # MSX's trouble, and the client has given up retrying: later, then. A 5xx on
-            # a create may still have been applied.
+            # a create may still have been applied. (A 429 comes as Throttled, not here.)
             if phase == "create":
                 row.maybe_sent = True
             self._queue(row, exc.user_message)
         elif phase == "complete":
             # The task is in MSX; only closing it failed. Never reject it: a second
             # submission would make a second task.
+            # Its step stays "complete": true, and a created row is never attempted again.
             self._created(row, f"created, but MSX would not mark it completed: {reason}")
-            row.step = "done"
         elif phase == "verify":
             self._queue(row, exc.user_message)  # unknown whether it exists: never guess
         else:
