@@ -12,9 +12,10 @@ from task_fixtures import World, make_world
 from bot.domain import TaskPriority
 from bot.msx.errors import AzureCliNotSignedIn
 from bot.msx.tasks import MsxTasks
+from bot.sandbox import metadata as sandbox_metadata
 from bot.store.tasks import PENDING, TaskStore, new_row
 from bot.workflows.log_task import QUEUED_NOTE
-from bot.workflows.my_tasks import tasks_since
+from bot.workflows.my_tasks import tasks_since, totals
 from bot.workflows.task_rules import InvalidTask
 
 REGARDING = "regardingobjectid_msp_engagementmilestone@odata.bind"
@@ -420,10 +421,24 @@ async def test_names_come_from_the_snapshot_when_not_given(w: World) -> None:
         "k2", w.draft(), owner_user_id=w.me, milestone_name="M", account_name="A"
     )
     assert (given.milestone_name, given.account_name) == ("M", "A")
+    # Half given: the other half comes from the snapshot.
+    half = await w.logger.submit("k4", w.draft(), owner_user_id=w.me, account_name="A")
+    assert (half.milestone_name, half.account_name) == ("AKS PoC", "A")
+    half = await w.logger.submit("k5", w.draft(), owner_user_id=w.me, milestone_name="M")
+    assert (half.milestone_name, half.account_name) == ("M", "Contoso")
     # A milestone the snapshot does not hold (it is older than the milestone): no name.
     other = w.draft(milestone_id="6c1d2e3f-0000-4000-8000-0000000000ff")
     unknown = await w.logger.submit("k3", other, owner_user_id=w.me)
     assert (unknown.milestone_name, unknown.account_name) == (None, "Contoso")
+
+
+async def test_a_category_the_bot_has_not_read_yet_is_counted_under_its_code(
+    w: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sandbox_metadata.TASK_CATEGORY, 606820010, "AI Design Sprint")
+    done = await w.logger.submit("k1", w.draft(category_code=606820010), owner_user_id=w.me)
+    assert done.state == "created" and done.category_label == ""
+    assert totals([done]).by_category == {"606820010": 1}
 
 
 async def test_a_refused_connection_sent_nothing_so_the_retry_posts_straight_away(

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.domain import (
-    CATEGORY_BY_CODE,
     DEFAULT_HOK_CODES,
     HokCategory,
     LoggedTask,
@@ -148,9 +147,10 @@ class TaskLogger:
         milestone_name: str | None,
         account_name: str | None,
     ) -> TaskRow:
-        category = CATEGORY_BY_CODE.get(draft.category_code)
+        # Callers build the draft from these categories; a code outside them has no label
+        # (lists then show the code).
         known = {c.code: c.label for c in self.categories()}
-        label = known.get(draft.category_code) or (category.label if category else "")
+        label = known.get(draft.category_code, "")
         if milestone_name is None or account_name is None:
             milestone_name, account_name = self._names(
                 owner_user_id, draft, milestone_name, account_name
@@ -191,12 +191,10 @@ class TaskLogger:
         at = _Phase("verify" if row.step == "create" and row.maybe_sent else row.step)
         settled = False
         while True:
-            phase = at.name
             try:
                 await self._advance(row, at)
             except MsxUnreachable as exc:
-                phase = at.name
-                if phase == "create" and exc.maybe_applied:
+                if at.name == "create" and exc.maybe_applied:
                     row.maybe_sent = True  # the answer was lost: ask MSX before sending again
                     if not settled:
                         settled, at.name = True, "verify"
@@ -207,12 +205,11 @@ class TaskLogger:
                     row, exc.user_message, exc.retry_after if isinstance(exc, Throttled) else None
                 )
             except MsxError as exc:
-                phase = at.name
-                if phase == "complete" and exc.status < 500 and not settled:
+                if at.name == "complete" and exc.status < 500 and not settled:
                     # Perhaps completed already (an earlier PATCH whose answer was lost).
                     settled, at.name = True, "verify"
                     continue
-                self._failed(row, phase, exc)
+                self._failed(row, at.name, exc)
             else:
                 self._created(row)
             break
