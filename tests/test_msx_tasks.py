@@ -212,7 +212,7 @@ def test_option_set_parsing_skips_what_it_cannot_read() -> None:
 
 
 def test_task_url_opens_the_task_in_msx() -> None:
-    assert task_url(BASE + "/", TASK.upper()) == (
+    assert task_url(BASE, TASK.upper()) == (
         f"{BASE}/main.aspx?appid=fe0c3504-3700-e911-a849-000d3a10b7cc"
         f"&pagetype=entityrecord&etn=task&id={TASK}"
     )

@@ -156,7 +156,7 @@ def _parse(
     raw_category = fields.get("category")
     category = find_category(raw_category, categories)
     if category is None:
-        given = _text(str(raw_category)) if raw_category not in (None, "") else ""
+        given = _text(str(raw_category)) if raw_category is not None else ""
         errors["category"] = (
             f"“{given}” is not an MSX task category." if given else "Choose a category."
         )
