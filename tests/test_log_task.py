@@ -220,7 +220,9 @@ async def test_a_row_left_pending_by_a_crash_is_settled_by_reading(w: World) -> 
     later = w.restart()
     assert row.state == PENDING
     assert await later.outbox.drain_once() == []  # maybe still in flight elsewhere
-    later.clock.advance(121)
+    later.clock.advance(119)
+    assert await later.outbox.drain_once() == []
+    later.clock.advance(1)  # two minutes old: abandoned
     (done,) = await later.outbox.drain_once()
     assert done.state == "created" and done.task_id == row.task_id
     assert len(in_msx(later)) == 1 and len(later.posts()) == 1
@@ -540,3 +542,61 @@ async def test_the_worker_skips_a_task_being_sent_right_now(w: World) -> None:
     w.sandbox.faults.release()
     done = await sending
     assert done.state == "created" and len(w.posts()) == 1
+
+
+async def test_a_task_backing_off_longer_does_not_hold_back_one_due_now(w: World) -> None:
+    w.network.refusing = True
+    await w.logger.submit("a", w.draft(subject="a"), owner_user_id=w.me)  # due in 30 s
+    w.clock.advance(30)
+    assert await w.outbox.drain_once() == []  # refused again: due in 60 s more
+    await w.logger.submit("b", w.draft(subject="b"), owner_user_id=w.me)  # due in 30 s
+    w.network.refusing = False
+    w.clock.advance(30)
+    assert [t.draft.subject for t in await w.outbox.drain_once()] == ["b"]
+    assert [t.draft.subject for t in w.outbox.pending()] == ["a"]
+
+
+async def test_one_task_failing_again_does_not_end_the_pass(w: World) -> None:
+    w.network.refusing = True
+    await w.logger.submit("a", w.draft(subject="a"), owner_user_id=w.me)
+    await w.logger.submit("b", w.draft(subject="b"), owner_user_id=w.me)
+    w.network.refusing = False
+    w.clock.advance(30)
+    w.sandbox.faults.server_error(n=1, status=503)  # a's POST only
+    assert [t.draft.subject for t in await w.outbox.drain_once()] == ["b"]
+    assert [t.draft.subject for t in w.outbox.pending()] == ["a"]
+
+
+async def test_an_overdue_task_is_tried_without_a_nap(w: World) -> None:
+    w.network.refusing = True
+    await w.logger.submit("k1", w.draft(), owner_user_id=w.me)
+    w.clock.advance(100)  # due 70 s ago
+    assert w.outbox.next_wait() == 0
+
+
+async def test_a_failing_pass_naps_the_longest_and_the_worker_carries_on(w: World) -> None:
+    naps: list[float] = []
+
+    async def nap(seconds: float) -> None:
+        naps.append(seconds)
+        await asyncio.sleep(0)
+
+    real = w.logger.tasks.open_rows
+    calls = 0
+
+    def broken_once() -> list:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("the database is locked")
+        return real()
+
+    w.logger.tasks.open_rows = broken_once  # type: ignore[method-assign]
+    w.outbox._sleep = nap
+    worker = asyncio.create_task(w.outbox.run(w.notify))
+    for _ in range(10):
+        await asyncio.sleep(0)
+    worker.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await worker
+    assert naps[:2] == [300, 300] and calls > 2  # still passing after the failure
