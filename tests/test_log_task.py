@@ -497,6 +497,31 @@ async def test_a_task_queued_while_the_worker_naps_wakes_it(w: World) -> None:
     assert naps == [300, 30]  # woken, it naps until the queued task is due
 
 
+async def test_a_create_timing_out_twice_is_read_back_once_then_queued(w: World) -> None:
+    w.network.drop = ["POST", "POST"]  # timed out, and MSX never saw either
+    queued = await w.logger.submit("k1", w.draft(), owner_user_id=w.me)
+    assert queued.state == "queued" and in_msx(w) == []
+    assert [m for m, _ in w.requests()] == ["GET"]  # one read back an attempt, no more
+    w.clock.advance(30)
+    (done,) = await w.outbox.drain_once()
+    assert done.state == "created" and len(in_msx(w)) == 1
+    assert [m for m, _ in w.requests()] == ["GET", "GET", "POST", "PATCH"]
+
+
+async def test_once_msx_said_it_lacks_the_task_a_refused_create_is_sent_again_unasked(
+    w: World,
+) -> None:
+    w.network.fail = {"POST": 503}  # perhaps applied: the next attempt asks MSX first
+    await w.logger.submit("k1", w.draft(), owner_user_id=w.me)
+    w.clock.advance(30)
+    w.network.refuse = ["POST", "POST"]  # MSX said no task; then the POST never went out
+    assert await w.outbox.drain_once() == []
+    w.clock.advance(60)
+    (done,) = await w.outbox.drain_once()
+    assert done.state == "created"
+    assert [m for m, _ in w.requests()] == ["GET", "POST", "PATCH"]  # no second read
+
+
 async def test_an_error_reading_a_lost_create_back_is_queued_never_rejected(w: World) -> None:
     w.network.lose = ["POST"]
     w.network.fail = {"GET": 400}
