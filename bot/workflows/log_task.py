@@ -78,13 +78,13 @@ class _Phase:
 class TaskLogger:
     """Creates tasks in MSX exactly once, queueing them while MSX cannot be reached.
 
-    `msx` is an MsxClient, an MsxGateway (its client is used) or an MsxTasks.
+    `msx` is an MsxClient or an MsxGateway (its client is used).
     """
 
     def __init__(
         self,
         store: SnapshotStore,
-        msx: MsxClient | MsxTasks | Any,
+        msx: MsxClient | Any,
         *,
         hok_codes: Collection[int] = DEFAULT_HOK_CODES,
         now: Clock = _utc_now,
@@ -92,7 +92,7 @@ class TaskLogger:
     ) -> None:
         self.store = store
         self.tasks = TaskStore(store)
-        self.msx = msx if isinstance(msx, MsxTasks) else MsxTasks(msx)
+        self.msx = MsxTasks(msx)
         self.hok_codes = frozenset(hok_codes)
         self.now = now
         self.backoff = backoff
