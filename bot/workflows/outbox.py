@@ -43,7 +43,7 @@ class Outbox:
         self._sleep = sleep
         self.poll = poll
         self.stale_after = dt.timedelta(seconds=stale_after)
-        self._all_due = False
+        self._all_due: bool = False
         self._wake = asyncio.Event()
 
     def kick(self) -> None:
