@@ -189,7 +189,7 @@ class TaskLogger:
         """
         row.attempts += 1
         at = _Phase("verify" if row.step == "create" and row.maybe_sent else row.step)
-        settled = False
+        settled: bool = False
         while True:
             try:
                 await self._advance(row, at)
