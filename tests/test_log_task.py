@@ -14,7 +14,7 @@ from bot.msx.errors import AzureCliNotSignedIn
 from bot.msx.tasks import MsxTasks
 from bot.sandbox import metadata as sandbox_metadata
 from bot.store.tasks import PENDING, TaskStore, new_row
-from bot.workflows.log_task import QUEUED_NOTE
+from bot.workflows.log_task import QUEUED_NOTE, TaskLogger
 from bot.workflows.my_tasks import tasks_since, totals
 from bot.workflows.task_rules import InvalidTask
 
@@ -78,6 +78,27 @@ async def test_a_redelivery_with_the_same_key_returns_the_outcome_and_sends_noth
     assert again == first
     assert len(w.requests()) == sent
     assert len(in_msx(w)) == 1
+
+
+async def test_a_redelivery_while_another_process_is_sending_it_sends_nothing(
+    w: World,
+) -> None:
+    row = new_row(
+        key="view-1",
+        task_id="0b0b0b0b-1111-4222-8333-444455556668",
+        draft=w.draft(),
+        owner_user_id=w.me,
+        slack_user_id=None,
+        now=w.clock(),
+        hok=True,
+        category_label="",
+        milestone_name=None,
+        account_name=None,
+    )
+    row.attempts = 1  # its first attempt is under way (or died mid-request)
+    TaskStore(w.store).add(row)
+    again = await w.logger.submit("view-1", w.draft(), owner_user_id=w.me)
+    assert again.state == "queued" and w.requests() == []  # the outbox settles it later
 
 
 async def test_a_double_submit_makes_one_task(w: World) -> None:
@@ -281,6 +302,18 @@ async def test_completion_lost_then_retried_closes_the_same_task(w: World) -> No
     (done,) = await w.outbox.drain_once()
     assert done.state == "created" and task["statecode"] == 1
     assert len(w.posts()) == 1 and len(in_msx(w)) == 1
+
+
+async def test_a_completion_refused_as_already_done_by_a_lost_patch_is_plainly_created(
+    w: World,
+) -> None:
+    w.network.lose = ["PATCH", "PATCH"]  # MSX closed it; both answers were lost
+    queued = await w.logger.submit("k1", w.draft(), owner_user_id=w.me)
+    assert queued.state == "queued" and in_msx(w)[0]["statecode"] == 1
+    w.network.fail = {"PATCH": 400}  # closed already: MSX refuses to close it again
+    w.clock.advance(30)
+    (done,) = await w.outbox.drain_once()
+    assert done.state == "created" and done.reason is None  # read back: it is completed
 
 
 async def test_a_completion_msx_refuses_still_counts_as_created(w: World) -> None:
@@ -625,3 +658,12 @@ async def test_a_failing_pass_naps_the_longest_and_the_worker_carries_on(w: Worl
     with pytest.raises(asyncio.CancelledError):
         await worker
     assert naps[:2] == [300, 300] and calls > 2  # still passing after the failure
+
+
+async def test_the_loggers_hok_codes_decide_its_categories_and_what_counts_as_hok(
+    w: World,
+) -> None:
+    logger = TaskLogger(w.store, w.client, hok_codes={861980008}, now=w.clock)  # Briefing
+    assert [c.label for c in logger.categories() if c.hok] == ["Briefing"]
+    done = await logger.submit("k1", w.draft(category_code=861980008), owner_user_id=w.me)
+    assert done.hok is True
