@@ -51,7 +51,7 @@ class TaskStatus:
 
 def scheduled_window(date: dt.date, minutes: int) -> tuple[str, str]:
     """`scheduledstart` and `scheduledend` for work of `minutes` on `date`."""
-    start = dt.datetime.combine(date, dt.time(_SCHEDULED_HOUR), tzinfo=dt.UTC)
+    start = dt.datetime.combine(date, dt.time(_SCHEDULED_HOUR))  # UTC: _iso writes the "Z"
     end = start + dt.timedelta(minutes=minutes)
     return _iso(start), _iso(end)
 

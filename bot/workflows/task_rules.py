@@ -185,8 +185,7 @@ def _parse(
         errors["priority"] = "The priority is Low, Normal or High."
     values["priority"] = priority
 
-    description = fields.get("description") or ""
-    description = description.strip() if isinstance(description, str) else ""
+    description = _text(fields.get("description"))
     if (n := dataverse_length(description)) > MAX_DESCRIPTION:
         errors["description"] = (
             f"The description is {n} characters long; MSX takes up to {MAX_DESCRIPTION}."
