@@ -652,12 +652,14 @@ async def test_a_failing_pass_naps_the_longest_and_the_worker_carries_on(w: Worl
     w.logger.tasks.open_rows = broken_once  # type: ignore[method-assign]
     w.outbox._sleep = nap
     worker = asyncio.create_task(w.outbox.run(w.notify))
-    for _ in range(10):
+    for _ in range(100):
+        if len(naps) >= 2:
+            break
         await asyncio.sleep(0)
     worker.cancel()
     with pytest.raises(asyncio.CancelledError):
         await worker
-    assert naps[:2] == [300, 300] and calls > 2  # still passing after the failure
+    assert naps[:2] == [300, 300] and calls >= 3  # a second pass ran after the failure
 
 
 async def test_the_loggers_hok_codes_decide_its_categories_and_what_counts_as_hok(
