@@ -52,10 +52,16 @@ class Network:
         self.refusing = False
         self.lose: list[str] = []  # methods whose next answer is lost, in order
         self.fail: dict[str, int] = {}  # method -> status its next request gets, unsent to MSX
+        self.refuse: list[str] = []  # methods whose next connection is refused, in order
+        # Methods whose next request times out before it reaches MSX, in order: to the bot
+        # it looks like `lose` (it may have been applied), but MSX never saw it.
+        self.drop: list[str] = []
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
-        if self.refusing:
+        if self.refusing or _next(self.refuse, request):
             raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+        if _next(self.drop, request):
+            raise httpx.ReadTimeout("timed out", request=request)
         if request.method in self.fail:
             status = self.fail.pop(request.method)
             error = {"error": {"code": "0x80040216", "message": "An unexpected error occurred."}}
@@ -68,6 +74,13 @@ class Network:
 
     def transport(self) -> httpx.AsyncBaseTransport:
         return httpx.MockTransport(self.handle)
+
+
+def _next(methods: list[str], request: httpx.Request) -> bool:
+    if methods and methods[0] == request.method:
+        methods.pop(0)
+        return True
+    return False
 
 
 class Tokens:

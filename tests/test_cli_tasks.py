@@ -125,6 +125,8 @@ def test_wrong_input_with_json_is_one_document(served: Served, db: Path) -> None
     assert answer["ok"] is False and set(answer["errors"]) == {
         "milestone", "category", "subject", "minutes",
     }  # fmt: skip
+    # The one-line error is every field's message, one after the other.
+    assert answer["error"] == " ".join(answer["errors"].values())
 
 
 def test_a_milestone_outside_my_snapshot_is_refused(served: Served, db: Path) -> None:

@@ -12,9 +12,10 @@ from task_fixtures import World, make_world
 from bot.domain import TaskPriority
 from bot.msx.errors import AzureCliNotSignedIn
 from bot.msx.tasks import MsxTasks
+from bot.sandbox import metadata as sandbox_metadata
 from bot.store.tasks import PENDING, TaskStore, new_row
-from bot.workflows.log_task import QUEUED_NOTE
-from bot.workflows.my_tasks import tasks_since
+from bot.workflows.log_task import QUEUED_NOTE, TaskLogger
+from bot.workflows.my_tasks import tasks_since, totals
 from bot.workflows.task_rules import InvalidTask
 
 REGARDING = "regardingobjectid_msp_engagementmilestone@odata.bind"
@@ -77,6 +78,27 @@ async def test_a_redelivery_with_the_same_key_returns_the_outcome_and_sends_noth
     assert again == first
     assert len(w.requests()) == sent
     assert len(in_msx(w)) == 1
+
+
+async def test_a_redelivery_while_another_process_is_sending_it_sends_nothing(
+    w: World,
+) -> None:
+    row = new_row(
+        key="view-1",
+        task_id="0b0b0b0b-1111-4222-8333-444455556668",
+        draft=w.draft(),
+        owner_user_id=w.me,
+        slack_user_id=None,
+        now=w.clock(),
+        hok=True,
+        category_label="",
+        milestone_name=None,
+        account_name=None,
+    )
+    row.attempts = 1  # its first attempt is under way (or died mid-request)
+    TaskStore(w.store).add(row)
+    again = await w.logger.submit("view-1", w.draft(), owner_user_id=w.me)
+    assert again.state == "queued" and w.requests() == []  # the outbox settles it later
 
 
 async def test_a_double_submit_makes_one_task(w: World) -> None:
@@ -219,7 +241,9 @@ async def test_a_row_left_pending_by_a_crash_is_settled_by_reading(w: World) -> 
     later = w.restart()
     assert row.state == PENDING
     assert await later.outbox.drain_once() == []  # maybe still in flight elsewhere
-    later.clock.advance(121)
+    later.clock.advance(119)
+    assert await later.outbox.drain_once() == []
+    later.clock.advance(1)  # two minutes old: abandoned
     (done,) = await later.outbox.drain_once()
     assert done.state == "created" and done.task_id == row.task_id
     assert len(in_msx(later)) == 1 and len(later.posts()) == 1
@@ -278,6 +302,18 @@ async def test_completion_lost_then_retried_closes_the_same_task(w: World) -> No
     (done,) = await w.outbox.drain_once()
     assert done.state == "created" and task["statecode"] == 1
     assert len(w.posts()) == 1 and len(in_msx(w)) == 1
+
+
+async def test_a_completion_refused_as_already_done_by_a_lost_patch_is_plainly_created(
+    w: World,
+) -> None:
+    w.network.lose = ["PATCH", "PATCH"]  # MSX closed it; both answers were lost
+    queued = await w.logger.submit("k1", w.draft(), owner_user_id=w.me)
+    assert queued.state == "queued" and in_msx(w)[0]["statecode"] == 1
+    w.network.fail = {"PATCH": 400}  # closed already: MSX refuses to close it again
+    w.clock.advance(30)
+    (done,) = await w.outbox.drain_once()
+    assert done.state == "created" and done.reason is None  # read back: it is completed
 
 
 async def test_a_completion_msx_refuses_still_counts_as_created(w: World) -> None:
@@ -395,6 +431,7 @@ async def test_ids_that_are_not_guids_are_refused_before_anything_is_stored(w: W
     with pytest.raises(InvalidTask) as caught:
         await w.logger.submit("k1", w.draft(milestone_id="m-1"), owner_user_id="me")
     assert set(caught.value.errors) == {"milestone", "owner"}
+    assert "“m-1”" in str(caught.value) and "“me”" in str(caught.value)  # what a log shows
     assert TaskStore(w.store).get("k1") is None and w.requests() == []
 
 
@@ -419,6 +456,24 @@ async def test_names_come_from_the_snapshot_when_not_given(w: World) -> None:
         "k2", w.draft(), owner_user_id=w.me, milestone_name="M", account_name="A"
     )
     assert (given.milestone_name, given.account_name) == ("M", "A")
+    # Half given: the other half comes from the snapshot.
+    half = await w.logger.submit("k4", w.draft(), owner_user_id=w.me, account_name="A")
+    assert (half.milestone_name, half.account_name) == ("AKS PoC", "A")
+    half = await w.logger.submit("k5", w.draft(), owner_user_id=w.me, milestone_name="M")
+    assert (half.milestone_name, half.account_name) == ("M", "Contoso")
+    # A milestone the snapshot does not hold (it is older than the milestone): no name.
+    other = w.draft(milestone_id="6c1d2e3f-0000-4000-8000-0000000000ff")
+    unknown = await w.logger.submit("k3", other, owner_user_id=w.me)
+    assert (unknown.milestone_name, unknown.account_name) == (None, "Contoso")
+
+
+async def test_a_category_the_bot_has_not_read_yet_is_counted_under_its_code(
+    w: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sandbox_metadata.TASK_CATEGORY, 606820010, "AI Design Sprint")
+    done = await w.logger.submit("k1", w.draft(category_code=606820010), owner_user_id=w.me)
+    assert done.state == "created" and done.category_label == ""
+    assert totals([done]).by_category == {"606820010": 1}
 
 
 async def test_a_refused_connection_sent_nothing_so_the_retry_posts_straight_away(
@@ -475,6 +530,31 @@ async def test_a_task_queued_while_the_worker_naps_wakes_it(w: World) -> None:
     assert naps == [300, 30]  # woken, it naps until the queued task is due
 
 
+async def test_a_create_timing_out_twice_is_read_back_once_then_queued(w: World) -> None:
+    w.network.drop = ["POST", "POST"]  # timed out, and MSX never saw either
+    queued = await w.logger.submit("k1", w.draft(), owner_user_id=w.me)
+    assert queued.state == "queued" and in_msx(w) == []
+    assert [m for m, _ in w.requests()] == ["GET"]  # one read back an attempt, no more
+    w.clock.advance(30)
+    (done,) = await w.outbox.drain_once()
+    assert done.state == "created" and len(in_msx(w)) == 1
+    assert [m for m, _ in w.requests()] == ["GET", "GET", "POST", "PATCH"]
+
+
+async def test_once_msx_said_it_lacks_the_task_a_refused_create_is_sent_again_unasked(
+    w: World,
+) -> None:
+    w.network.fail = {"POST": 503}  # perhaps applied: the next attempt asks MSX first
+    await w.logger.submit("k1", w.draft(), owner_user_id=w.me)
+    w.clock.advance(30)
+    w.network.refuse = ["POST", "POST"]  # MSX said no task; then the POST never went out
+    assert await w.outbox.drain_once() == []
+    w.clock.advance(60)
+    (done,) = await w.outbox.drain_once()
+    assert done.state == "created"
+    assert [m for m, _ in w.requests()] == ["GET", "POST", "PATCH"]  # no second read
+
+
 async def test_an_error_reading_a_lost_create_back_is_queued_never_rejected(w: World) -> None:
     w.network.lose = ["POST"]
     w.network.fail = {"GET": 400}
@@ -520,3 +600,72 @@ async def test_the_worker_skips_a_task_being_sent_right_now(w: World) -> None:
     w.sandbox.faults.release()
     done = await sending
     assert done.state == "created" and len(w.posts()) == 1
+
+
+async def test_a_task_backing_off_longer_does_not_hold_back_one_due_now(w: World) -> None:
+    w.network.refusing = True
+    await w.logger.submit("a", w.draft(subject="a"), owner_user_id=w.me)  # due in 30 s
+    w.clock.advance(30)
+    assert await w.outbox.drain_once() == []  # refused again: due in 60 s more
+    await w.logger.submit("b", w.draft(subject="b"), owner_user_id=w.me)  # due in 30 s
+    w.network.refusing = False
+    w.clock.advance(30)
+    assert [t.draft.subject for t in await w.outbox.drain_once()] == ["b"]
+    assert [t.draft.subject for t in w.outbox.pending()] == ["a"]
+
+
+async def test_one_task_failing_again_does_not_end_the_pass(w: World) -> None:
+    w.network.refusing = True
+    await w.logger.submit("a", w.draft(subject="a"), owner_user_id=w.me)
+    await w.logger.submit("b", w.draft(subject="b"), owner_user_id=w.me)
+    w.network.refusing = False
+    w.clock.advance(30)
+    w.sandbox.faults.server_error(n=1, status=503)  # a's POST only
+    assert [t.draft.subject for t in await w.outbox.drain_once()] == ["b"]
+    assert [t.draft.subject for t in w.outbox.pending()] == ["a"]
+
+
+async def test_an_overdue_task_is_tried_without_a_nap(w: World) -> None:
+    w.network.refusing = True
+    await w.logger.submit("k1", w.draft(), owner_user_id=w.me)
+    w.clock.advance(100)  # due 70 s ago
+    assert w.outbox.next_wait() == 0
+
+
+async def test_a_failing_pass_naps_the_longest_and_the_worker_carries_on(w: World) -> None:
+    naps: list[float] = []
+
+    async def nap(seconds: float) -> None:
+        naps.append(seconds)
+        await asyncio.sleep(0)
+
+    real = w.logger.tasks.open_rows
+    calls = 0
+
+    def broken_once() -> list:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("the database is locked")
+        return real()
+
+    w.logger.tasks.open_rows = broken_once  # type: ignore[method-assign]
+    w.outbox._sleep = nap
+    worker = asyncio.create_task(w.outbox.run(w.notify))
+    for _ in range(100):
+        if len(naps) >= 2:
+            break
+        await asyncio.sleep(0)
+    worker.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await worker
+    assert naps[:2] == [300, 300] and calls >= 3  # a second pass ran after the failure
+
+
+async def test_the_loggers_hok_codes_decide_its_categories_and_what_counts_as_hok(
+    w: World,
+) -> None:
+    logger = TaskLogger(w.store, w.client, hok_codes={861980008}, now=w.clock)  # Briefing
+    assert [c.label for c in logger.categories() if c.hok] == ["Briefing"]
+    done = await logger.submit("k1", w.draft(category_code=861980008), owner_user_id=w.me)
+    assert done.hok is True

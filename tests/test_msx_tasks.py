@@ -181,6 +181,7 @@ def test_option_set_parsing_skips_what_it_cannot_read() -> None:
     options = {
         "OptionSet": {
             "Options": [
+                "junk",
                 {
                     "Value": 1,
                     "Label": {
@@ -192,18 +193,26 @@ def test_option_set_parsing_skips_what_it_cannot_read() -> None:
                 {"Value": True, "Label": {"UserLocalizedLabel": {"Label": "Boolean"}}},
                 {"Value": 3, "Label": {"UserLocalizedLabel": {"Label": "  "}}},
                 {"Value": 4},
-                "junk",
+                {
+                    "Value": 6,
+                    "Label": {
+                        "UserLocalizedLabel": {"Label": " "},  # blank: the next label counts
+                        "LocalizedLabels": [{"Label": None}, {"Label": "Six"}],
+                    },
+                },
             ]
         }
     }
-    assert category_options(options) == [(1, "From the localized list")]
+    assert category_options(options) == [(1, "From the localized list"), (6, "Six")]
     assert category_options({}) == []
+    # Metadata of an unexpected shape reads as no options, never as a crash.
+    assert category_options({"OptionSet": ["junk"]}) == []
     global_set = {"Value": 5, "Label": {"UserLocalizedLabel": {"Label": "Global"}}}
     assert category_options({"GlobalOptionSet": {"Options": [global_set]}}) == [(5, "Global")]
 
 
 def test_task_url_opens_the_task_in_msx() -> None:
-    assert task_url(BASE + "/", TASK.upper()) == (
+    assert task_url(BASE, TASK.upper()) == (
         f"{BASE}/main.aspx?appid=fe0c3504-3700-e911-a849-000d3a10b7cc"
         f"&pagetype=entityrecord&etn=task&id={TASK}"
     )

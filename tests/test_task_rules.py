@@ -68,34 +68,58 @@ def test_good_fields_make_the_draft() -> None:
 
 
 @pytest.mark.parametrize(
-    ("change", "field", "needle"),
+    ("given", "priority"),
     [
-        ({"account": ""}, "account", "Choose an account"),
-        ({"milestone": None}, "milestone", "Choose a milestone"),
-        ({"milestone": "m-1"}, "milestone", "not a milestone id"),
-        ({"category": ""}, "category", "Choose a category"),
-        ({"category": "Lunch"}, "category", "“Lunch” is not an MSX task category"),
-        ({"category": "123"}, "category", "not an MSX task category"),
-        ({"subject": "   "}, "subject", "Enter a subject"),
-        ({"subject": "x" * 201}, "subject", "201 characters long; MSX takes up to 200"),
-        ({"subject": "🙂" * 101}, "subject", "202 characters"),
-        ({"minutes": "0"}, "minutes", "1 to 1440"),
-        ({"minutes": 1441}, "minutes", "1 to 1440"),
-        ({"minutes": "1.5"}, "minutes", "whole minutes"),
-        ({"minutes": True}, "minutes", "whole minutes"),
-        ({"date": "03/12/2026"}, "date", "YYYY-MM-DD"),
-        ({"date": None}, "date", "YYYY-MM-DD"),
-        ({"priority": "urgent"}, "priority", "Low, Normal or High"),
-        ({"priority": 3}, "priority", "Low, Normal or High"),
-        ({"description": "d" * 2001}, "description", "2001 characters long; MSX takes up to 2000"),
+        (None, TaskPriority.NORMAL),
+        ("", TaskPriority.NORMAL),  # left blank: MSX's default
+        ("low", TaskPriority.LOW),
+        (" High ", TaskPriority.HIGH),
+        ("0", TaskPriority.LOW),  # MSX's codes, as text or numbers
+        ("2", TaskPriority.HIGH),
+        (2, TaskPriority.HIGH),
+        (TaskPriority.LOW, TaskPriority.LOW),
+    ],
+)
+def test_a_priority_by_name_or_code(given: object, priority: TaskPriority) -> None:
+    assert build_draft(good(priority=given), CATS).priority is priority
+
+
+TOO_LONG = "The {} is {} characters long; MSX takes up to {}."
+WHOLE_MINUTES = "Enter the duration in whole minutes, 1 to 1440."
+LOW_NORMAL_HIGH = "The priority is Low, Normal or High."
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"account": ""}, "account", "Choose an account."),
+        ({"milestone": None}, "milestone", "Choose a milestone."),
+        ({"milestone": "m-1"}, "milestone", "“m-1” is not a milestone id."),
+        ({"category": ""}, "category", "Choose a category."),
+        ({"category": None}, "category", "Choose a category."),
+        ({"category": "Lunch"}, "category", "“Lunch” is not an MSX task category."),
+        ({"category": "123"}, "category", "“123” is not an MSX task category."),
+        ({"subject": "   "}, "subject", "Enter a subject."),
+        ({"subject": "x" * 201}, "subject", TOO_LONG.format("subject", 201, 200)),
+        ({"subject": "🙂" * 101}, "subject", TOO_LONG.format("subject", 202, 200)),
+        ({"minutes": "0"}, "minutes", WHOLE_MINUTES),
+        ({"minutes": 1441}, "minutes", WHOLE_MINUTES),
+        ({"minutes": "1.5"}, "minutes", WHOLE_MINUTES),
+        ({"minutes": True}, "minutes", WHOLE_MINUTES),
+        ({"date": "03/12/2026"}, "date", "Enter the date as YYYY-MM-DD."),
+        ({"date": None}, "date", "Enter the date as YYYY-MM-DD."),
+        ({"priority": "urgent"}, "priority", LOW_NORMAL_HIGH),
+        ({"priority": 3}, "priority", LOW_NORMAL_HIGH),
+        ({"priority": "3"}, "priority", LOW_NORMAL_HIGH),
+        ({"description": "d" * 2001}, "description", TOO_LONG.format("description", 2001, 2000)),
     ],
 )
 def test_each_wrong_field_gets_its_own_line(
-    change: dict[str, Any], field: str, needle: str
+    change: dict[str, Any], field: str, message: str
 ) -> None:
     errors = validate(good(**change), CATS)
     assert list(errors) == [field] and field in FIELDS
-    assert needle in errors[field]
+    assert errors[field] == message  # the exact line the form or the CLI shows
     with pytest.raises(InvalidTask) as caught:
         build_draft(good(**change), CATS)
     assert caught.value.errors == errors
@@ -116,8 +140,12 @@ def test_the_milestone_must_be_the_accounts_when_the_snapshot_is_known() -> None
     mine = {MILESTONE: ACCOUNT}
     assert validate(good(), CATS, milestone_accounts=mine) == {}
     other = {MILESTONE: "b0000000-0000-4000-8000-000000000002"}
-    assert "another account" in validate(good(), CATS, milestone_accounts=other)["milestone"]
-    assert "refresh" in validate(good(), CATS, milestone_accounts={})["milestone"]
+    assert validate(good(), CATS, milestone_accounts=other) == {
+        "milestone": "That milestone belongs to another account."
+    }
+    assert validate(good(), CATS, milestone_accounts={}) == {
+        "milestone": "That milestone is not in your snapshot: run a refresh."
+    }
 
 
 @pytest.mark.parametrize(
@@ -229,15 +257,17 @@ def logged(code: int, minutes: int, state: str, hok: bool, label: str) -> Logged
 
 def test_totals_count_hok_hours_and_categories_but_not_rejected_tasks() -> None:
     tasks = [
-        logged(861980002, 90, "created", True, "Demo"),
-        logged(861980002, 30, "queued", True, "Demo"),
+        logged(861980001, 90, "created", True, "Workshop"),
+        logged(861980001, 30, "queued", True, "Workshop"),
         logged(861980012, 45, "created", False, "Internal"),
         logged(861980004, 600, "rejected", True, "Architecture Design Session"),
+        logged(606820010, 15, "created", False, ""),  # a category no label is known for
     ]
     t = totals(tasks)
-    assert (t.count, t.hok_count, t.hok_minutes, t.queued) == (3, 2, 120, 1)
+    assert (t.count, t.hok_count, t.hok_minutes, t.queued) == (4, 2, 120, 1)
     assert t.hok_hours == 2.0
-    assert list(t.by_category.items()) == [("Demo", 2), ("Internal", 1)]  # most first
+    # Most first, then by name; a task without a label counts under its category's code.
+    assert list(t.by_category.items()) == [("Workshop", 2), ("606820010", 1), ("Internal", 1)]
     tie = totals([logged(1, 5, "created", False, "B"), logged(2, 5, "created", False, "A")])
     assert list(tie.by_category) == ["A", "B"]
     assert totals([]).count == 0

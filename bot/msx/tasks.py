@@ -51,7 +51,7 @@ class TaskStatus:
 
 def scheduled_window(date: dt.date, minutes: int) -> tuple[str, str]:
     """`scheduledstart` and `scheduledend` for work of `minutes` on `date`."""
-    start = dt.datetime.combine(date, dt.time(_SCHEDULED_HOUR), tzinfo=dt.UTC)
+    start = dt.datetime.combine(date, dt.time(_SCHEDULED_HOUR))  # UTC: _iso writes the "Z"
     end = start + dt.timedelta(minutes=minutes)
     return _iso(start), _iso(end)
 
@@ -91,10 +91,10 @@ def complete_body(draft: TaskDraft | None = None) -> dict[str, Any]:
 
 
 def task_url(base_url: str, task_id: str) -> str:
-    """Opens the task in MSX (the guide's record URL, for the task entity)."""
+    """Opens the task in MSX (the guide's record URL, for the task entity). `base_url` as
+    MsxClient keeps it: no trailing slash."""
     return (
-        f"{base_url.rstrip('/')}/main.aspx?appid={MSX_APP_ID}"
-        f"&pagetype=entityrecord&etn=task&id={guid(task_id)}"
+        f"{base_url}/main.aspx?appid={MSX_APP_ID}&pagetype=entityrecord&etn=task&id={guid(task_id)}"
     )
 
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.domain import (
-    CATEGORY_BY_CODE,
     DEFAULT_HOK_CODES,
     HokCategory,
     LoggedTask,
@@ -79,13 +78,13 @@ class _Phase:
 class TaskLogger:
     """Creates tasks in MSX exactly once, queueing them while MSX cannot be reached.
 
-    `msx` is an MsxClient, an MsxGateway (its client is used) or an MsxTasks.
+    `msx` is an MsxClient or an MsxGateway (its client is used).
     """
 
     def __init__(
         self,
         store: SnapshotStore,
-        msx: MsxClient | MsxTasks | Any,
+        msx: MsxClient | Any,
         *,
         hok_codes: Collection[int] = DEFAULT_HOK_CODES,
         now: Clock = _utc_now,
@@ -93,7 +92,7 @@ class TaskLogger:
     ) -> None:
         self.store = store
         self.tasks = TaskStore(store)
-        self.msx = msx if isinstance(msx, MsxTasks) else MsxTasks(msx)
+        self.msx = MsxTasks(msx)
         self.hok_codes = frozenset(hok_codes)
         self.now = now
         self.backoff = backoff
@@ -148,9 +147,10 @@ class TaskLogger:
         milestone_name: str | None,
         account_name: str | None,
     ) -> TaskRow:
-        category = CATEGORY_BY_CODE.get(draft.category_code)
+        # Callers build the draft from these categories; a code outside them has no label
+        # (lists then show the code).
         known = {c.code: c.label for c in self.categories()}
-        label = known.get(draft.category_code) or (category.label if category else "")
+        label = known.get(draft.category_code, "")
         if milestone_name is None or account_name is None:
             milestone_name, account_name = self._names(
                 owner_user_id, draft, milestone_name, account_name
@@ -189,14 +189,12 @@ class TaskLogger:
         """
         row.attempts += 1
         at = _Phase("verify" if row.step == "create" and row.maybe_sent else row.step)
-        settled = False
+        settled: bool = False
         while True:
-            phase = at.name
             try:
                 await self._advance(row, at)
             except MsxUnreachable as exc:
-                phase = at.name
-                if phase == "create" and exc.maybe_applied:
+                if at.name == "create" and exc.maybe_applied:
                     row.maybe_sent = True  # the answer was lost: ask MSX before sending again
                     if not settled:
                         settled, at.name = True, "verify"
@@ -207,12 +205,11 @@ class TaskLogger:
                     row, exc.user_message, exc.retry_after if isinstance(exc, Throttled) else None
                 )
             except MsxError as exc:
-                phase = at.name
-                if phase == "complete" and exc.status < 500 and not settled:
+                if at.name == "complete" and exc.status < 500 and not settled:
                     # Perhaps completed already (an earlier PATCH whose answer was lost).
                     settled, at.name = True, "verify"
                     continue
-                self._failed(row, phase, exc)
+                self._failed(row, at.name, exc)
             else:
                 self._created(row)
             break
@@ -245,23 +242,25 @@ class TaskLogger:
     def _queue(self, row: TaskRow, reason: str, at_least: float | None = None) -> None:
         row.state = QUEUED
         row.reason = reason
-        wait = max(self.backoff.after(row.attempts), at_least or 0.0)
+        wait = self.backoff.after(row.attempts)
+        if at_least is not None:  # MSX said how long to wait (Retry-After)
+            wait = max(wait, at_least)
         row.next_attempt_at = self.now() + dt.timedelta(seconds=wait)
         row.updated_at = self.now()
 
     def _failed(self, row: TaskRow, phase: str, exc: MsxError) -> None:
         reason = exc.message or exc.user_message
-        if exc.status >= 500 or exc.status == 429:
+        if exc.status >= 500:
             # MSX's trouble, and the client has given up retrying: later, then. A 5xx on
-            # a create may still have been applied.
+            # a create may still have been applied. (A 429 comes as Throttled, not here.)
             if phase == "create":
                 row.maybe_sent = True
             self._queue(row, exc.user_message)
         elif phase == "complete":
             # The task is in MSX; only closing it failed. Never reject it: a second
             # submission would make a second task.
+            # Its step stays "complete": true, and a created row is never attempted again.
             self._created(row, f"created, but MSX would not mark it completed: {reason}")
-            row.step = "done"
         elif phase == "verify":
             self._queue(row, exc.user_message)  # unknown whether it exists: never guess
         else:

@@ -43,7 +43,7 @@ class Outbox:
         self._sleep = sleep
         self.poll = poll
         self.stale_after = dt.timedelta(seconds=stale_after)
-        self._all_due = False
+        self._all_due: bool = False
         self._wake = asyncio.Event()
 
     def kick(self) -> None:
@@ -78,7 +78,9 @@ class Outbox:
                 try:
                     await notify(done)
                 except Exception:  # a failed DM must not stop the worker
-                    log.exception("Could not tell the person about task %s", done.task_id)
+                    log.exception(
+                        "Could not tell the person about task %s", done.task_id
+                    )  # pragma: no mutate
         return finished
 
     async def _send(self, key: str) -> LoggedTask | None:
@@ -110,7 +112,7 @@ class Outbox:
                 await self.drain_once(notify)
                 wait = self.next_wait()
             except Exception:  # the store or a bug: keep the worker alive, try later
-                log.exception("Outbox pass failed")
+                log.exception("Outbox pass failed")  # pragma: no mutate
                 wait = self.poll
             await self._nap(wait)
 

@@ -156,7 +156,7 @@ def _parse(
     raw_category = fields.get("category")
     category = find_category(raw_category, categories)
     if category is None:
-        given = _text(str(raw_category)) if raw_category not in (None, "") else ""
+        given = _text(str(raw_category)) if raw_category is not None else ""
         errors["category"] = (
             f"“{given}” is not an MSX task category." if given else "Choose a category."
         )
@@ -185,8 +185,7 @@ def _parse(
         errors["priority"] = "The priority is Low, Normal or High."
     values["priority"] = priority
 
-    description = fields.get("description") or ""
-    description = description.strip() if isinstance(description, str) else ""
+    description = _text(fields.get("description"))
     if (n := dataverse_length(description)) > MAX_DESCRIPTION:
         errors["description"] = (
             f"The description is {n} characters long; MSX takes up to {MAX_DESCRIPTION}."
@@ -255,5 +254,7 @@ async def read_task_categories(gateway_or_client: Any) -> list[tuple[int, str]]:
     try:
         return await MsxTasks(gateway_or_client).categories()
     except MsxProblem as exc:
-        log.warning("Could not read the task categories from MSX: %s", exc.user_message)
+        log.warning(
+            "Could not read the task categories from MSX: %s", exc.user_message
+        )  # pragma: no mutate
         return []
