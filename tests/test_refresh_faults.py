@@ -15,7 +15,7 @@ from bot.msx.errors import MsxUnreachable, OffVpn, Throttled
 from bot.sandbox import SandboxMsx
 from bot.store import SnapshotStore
 from bot.workflows.book import cached_book, refresh_book
-from bot.workflows.refresh import refresh
+from bot.workflows.refresh import Progress, refresh
 
 
 async def first_snapshot(sb: SandboxMsx, tmp_path: Path) -> Snapshot:
@@ -153,3 +153,22 @@ async def test_an_interrupted_refresh_keeps_the_snapshot_and_says_so(tmp_path: P
             freshness = store.freshness(before.user.user_id)
     assert freshness is not None
     assert freshness.stale_reason == "Refresh interrupted before it finished"
+
+
+async def test_an_unexpected_error_keeps_the_snapshot_and_names_the_error(
+    tmp_path: Path,
+) -> None:
+    sb = SandboxMsx()
+    before = await first_snapshot(sb, tmp_path)
+
+    def broken_progress(event: Progress) -> None:
+        if event.stage == "Saving":
+            raise RuntimeError("the progress message could not be updated")
+
+    async with gateway_for(sb, tmp_path) as gateway:
+        with SnapshotStore(tmp_path / "db") as store:
+            with pytest.raises(RuntimeError):  # the caller sees the error itself
+                await refresh_book(gateway, store, progress=broken_progress)
+            book = cached_book(store)
+    assert book is not None and book.snapshot == before
+    assert book.freshness.stale_reason == "Refresh failed: RuntimeError"

@@ -173,6 +173,7 @@ async def test_an_unknown_email_writes_nothing(tmp_path: Path) -> None:
     assert caught.value.user_message == (
         "No MSX user has the e-mail nobody@microsoft.com: ask the owner to check it."
     )
+    assert "nobody@microsoft.com" in str(caught.value)  # what a log or traceback shows
 
 
 async def no_wait(_seconds: float) -> None:

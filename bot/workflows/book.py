@@ -34,17 +34,13 @@ def cached_book(store: SnapshotStore, *, email: str | None = None) -> Book | Non
 
 
 async def my_book(
-    gateway: MsxGateway,
-    store: SnapshotStore,
-    *,
-    email: str | None = None,
-    progress: ProgressFn | None = None,
+    gateway: MsxGateway, store: SnapshotStore, *, progress: ProgressFn | None = None
 ) -> Book:
-    """The snapshot, instantly; on first use (no snapshot yet) a refresh makes one."""
-    book = cached_book(store, email=email)
+    """The owner's snapshot, instantly; on first use (no snapshot yet) a refresh makes one."""
+    book = cached_book(store)
     if book is not None:
         return book
-    return await refresh_book(gateway, store, email=email, progress=progress)
+    return await refresh_book(gateway, store, progress=progress)
 
 
 async def refresh_book(
