@@ -18,7 +18,7 @@ from bot.msx.errors import MsxUnreachable, OffVpn, Throttled
 from bot.msx.gateway import MsxGateway
 from bot.sandbox import SandboxMsx
 from bot.store import SnapshotStore
-from bot.workflows.book import cached_book, refresh_book
+from bot.workflows.book import cached_book, known_owner, known_user, refresh_book
 from bot.workflows.refresh import Progress, refresh
 
 
@@ -233,3 +233,27 @@ async def test_what_msx_may_have_held_back_is_named_in_the_snapshot(
         "Some milestones may be missing: MSX cut a list of them short",
         "1 account(s) could not be read (no access?)",
     )
+
+
+async def test_a_colleagues_refresh_is_their_own_and_so_is_its_failure(tmp_path: Path) -> None:
+    sb = SandboxMsx()
+    colleague = sb.dataset.colleagues[0]
+    assert colleague.email
+    owner = await first_snapshot(sb, tmp_path)
+    async with gateway_for(sb, tmp_path) as gateway:
+        with SnapshotStore(tmp_path / "db") as store:
+            theirs = await refresh_book(gateway, store, email=colleague.email)
+            assert theirs.snapshot.user.user_id == colleague.user_id
+            # Whose snapshots the store holds, found by e-mail as typed in Slack.
+            assert known_user(store, email=f" {colleague.email.upper()} ") == theirs.snapshot.user
+            assert known_user(store, email="nobody@microsoft.com") is None
+            assert known_owner(store) == owner.user
+            sb.faults.off_vpn = True  # MSX cannot say whose book: the one asked for is
+            with pytest.raises(OffVpn) as caught:
+                await refresh_book(gateway, store, email=colleague.email)
+            mine = cached_book(store)
+            their_book = cached_book(store, email=colleague.email)
+    assert mine is not None and mine.snapshot == owner  # still the owner's book
+    assert mine.freshness.stale_reason is None
+    assert their_book is not None and their_book.snapshot == theirs.snapshot
+    assert their_book.freshness.stale_reason == caught.value.user_message
