@@ -177,6 +177,9 @@ def test_a_change_on_an_account_that_could_not_be_read_keeps_the_name_it_had() -
     d = make((was_at_risk, newly), memory=memory)
     accounts = {c.milestone_id: c.account_name for c in d.changes}
     assert accounts == {was_at_risk.id: "Fabrikam", newly.id: ""}
+    # Its milestone at risk is still listed, under a heading that says so.
+    assert [g.account_name for g in d.groups] == ["Unknown account"]
+    assert "*Unknown account*" in all_text(digest_blocks(d, NOW))
 
 
 def test_needs_attention_is_at_risk_without_a_hok_task_in_14_days() -> None:
