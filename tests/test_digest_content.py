@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 
 from blocks_fixtures import (
     CHANNEL,
@@ -21,11 +22,14 @@ from blocks_fixtures import (
     snapshot,
 )
 
+from bot.domain import TaskDraft
 from bot.slack.blocks import check_message, decode_value
 from bot.slack.blocks.digest import digest_blocks, digest_text
 from bot.slack.blocks.ids import ACTION_LOG_TASK
+from bot.store import SnapshotStore
 from bot.store.digest import DigestMemory, SeenMilestone
-from bot.workflows.digest import Digest, build_digest, hok_since, remember
+from bot.store.tasks import CREATED, QUEUED, REJECTED, TaskStore, new_row
+from bot.workflows.digest import Digest, build_digest, hok_lookup, hok_since, remember
 
 TODAY = dt.date(2026, 5, 4)  # NOW's day, a Monday
 
@@ -66,6 +70,8 @@ def test_only_at_risk_and_blocked_grouped_by_account_most_urgent_first() -> None
     assert ON_TRACK.id not in {i.milestone.id for i in d.items}
     assert (d.blocked, d.at_risk) == (2, 3)
     assert contoso.items[0].overdue_days == 14 and contoso.items[1].overdue_days is None
+    due_today = make((milestone(9, S.AT_RISK.value, date=TODAY),))
+    assert due_today.items[0].overdue_days is None  # due today is not yet overdue
 
 
 def test_first_digest_has_no_changes_and_counts_days_from_today() -> None:
@@ -100,6 +106,19 @@ def test_changes_since_the_last_digest_first_and_days_at_risk_carry_on() -> None
         ("closed", cancelled.id),
         ("gone", "ms-gone"),
     }
+    # Each change says which milestone, where, and from what to what.
+    by_change = {c.milestone_id: c for c in d.changes}
+    assert by_change[BLOCKED.id].old_status == "At Risk"
+    assert by_change[BLOCKED.id].number == BLOCKED.number
+    assert by_change[cancelled.id].old_status == "Blocked"
+    assert by_change[cancelled.id].new_status == "Cancelled"
+    gone = by_change["ms-gone"]
+    assert (gone.name, gone.account_name, gone.old_status, gone.new_status) == (
+        "Old one",
+        "X",
+        "At Risk",
+        None,
+    )
     assert [c.kind for c in d.changes][:2] == ["newly_blocked", "newly_blocked"]
     by_id = {i.milestone.id: i for i in d.items}
     assert by_id[AT_RISK.id].days_at_risk == 7  # since 27 Apr, as far as the bot has seen
@@ -130,6 +149,37 @@ def test_remember_keeps_first_seen_dates_and_forgets_recovered() -> None:
     assert [(c.kind, c.milestone_id) for c in later.changes] == [("recovered", BLOCKED.id)]
     assert {i.milestone.id: i.days_at_risk for i in later.items}[AT_RISK.id] == 3
     assert BLOCKED.id not in remember(later).milestones
+    # A milestone that leaves the book is still named, from what the last digest kept.
+    gone = make((AT_RISK,), memory=remember(later), today=TODAY + dt.timedelta(days=4))
+    assert [(c.kind, c.milestone_id, c.name, c.number, c.account_name) for c in gone.changes] == [
+        ("gone", CHANNEL_BLOCKED.id, "Milestone 6", "7-100006", "<!channel> Industries"),
+        ("gone", LOWER_CASE.id, "Milestone 2", "7-100002", "Contoso Ltd"),
+        ("gone", TOM_AT_RISK.id, "Milestone 5", "7-100005", "Tom & Jerry's"),
+    ]
+
+
+def test_a_status_the_digest_does_not_know_is_shown_as_msx_labels_it() -> None:
+    on_hold = milestone(1, " On Hold ", name="Data platform migration")
+    seen = SeenMilestone(status="At Risk", since=TODAY)
+    d = make((on_hold,), memory=DigestMemory(at=NOW, milestones={AT_RISK.id: seen}))
+    (change,) = d.changes
+    assert (change.kind, change.new_status) == ("closed", "On Hold")
+    assert "(now On Hold)" in all_text(digest_blocks(d, NOW))
+
+
+def test_a_change_on_an_account_that_could_not_be_read_keeps_the_name_it_had() -> None:
+    lost = CONTOSO.model_copy(update={"id": "acc-unread", "name": "Unread"})
+    was_at_risk = milestone(1, S.ON_TRACK.value, account=lost)
+    newly = milestone(2, S.AT_RISK.value, account=lost)
+    seen = SeenMilestone(status="At Risk", since=TODAY, account="Fabrikam")
+    memory = DigestMemory(at=NOW, milestones={was_at_risk.id: seen})
+    # The snapshot's accounts do not include `lost` (MSX did not let it be read).
+    d = make((was_at_risk, newly), memory=memory)
+    accounts = {c.milestone_id: c.account_name for c in d.changes}
+    assert accounts == {was_at_risk.id: "Fabrikam", newly.id: ""}
+    # Its milestone at risk is still listed, under a heading that says so.
+    assert [g.account_name for g in d.groups] == ["Unknown account"]
+    assert "*Unknown account*" in all_text(digest_blocks(d, NOW))
 
 
 def test_needs_attention_is_at_risk_without_a_hok_task_in_14_days() -> None:
@@ -141,6 +191,8 @@ def test_needs_attention_is_at_risk_without_a_hok_task_in_14_days() -> None:
     d = make(hok=hok)
     flagged = {i.milestone.id for i in d.items if i.needs_attention}
     assert flagged == {BLOCKED.id, LOWER_CASE.id, CHANNEL_BLOCKED.id, TOM_AT_RISK.id}
+    # Within an account, after the blocked: those needing attention before an earlier date.
+    assert [i.milestone.id for i in d.groups[0].items] == [BLOCKED.id, LOWER_CASE.id, AT_RISK.id]
     assert d.needing_attention == 4
     text = all_text(digest_blocks(d, NOW))
     assert "4 need attention: no HoK task logged in 14 days" in text
@@ -149,6 +201,43 @@ def test_needs_attention_is_at_risk_without_a_hok_task_in_14_days() -> None:
     unknown = make(hok=None)
     assert not unknown.hok_checked and unknown.needing_attention == 0
     assert "need attention" not in all_text(digest_blocks(unknown, NOW))
+
+
+def test_only_hok_tasks_msx_did_not_refuse_count_as_attention(tmp_path: Path) -> None:
+    since = hok_since(TODAY)
+    logged = [  # (milestone, owner, HoK category?, state, date)
+        ("ms-created", "u-me", True, CREATED, TODAY),
+        ("ms-queued", "u-me", True, QUEUED, since),  # on its way, and the first day counts
+        ("ms-refused", "u-me", True, REJECTED, TODAY),
+        ("ms-not-hok", "u-me", False, CREATED, TODAY),
+        ("ms-too-old", "u-me", True, CREATED, since - dt.timedelta(days=1)),
+        ("ms-someone-else", "u-other", True, CREATED, TODAY),
+    ]
+    with SnapshotStore(tmp_path / "db") as store:
+        tasks = TaskStore(store)
+        for n, (milestone_id, owner, hok, state, day) in enumerate(logged):
+            draft = TaskDraft(
+                account_id=CONTOSO.id,
+                milestone_id=milestone_id,
+                category_code=861980004,
+                subject="Workshop",
+                date=day,
+            )
+            row = new_row(
+                key=f"k{n}",
+                task_id=f"t{n}",
+                draft=draft,
+                owner_user_id=owner,
+                slack_user_id=None,
+                now=NOW,
+                hok=hok,
+                category_label="Workshop",
+                milestone_name=None,
+                account_name=None,
+            )
+            row.state = state
+            tasks.add(row)
+        assert hok_lookup(store)("u-me", since) == {"ms-created", "ms-queued"}
 
 
 def test_each_milestone_shows_what_a_seller_needs_and_its_buttons() -> None:
@@ -227,7 +316,7 @@ def test_a_long_list_of_changes_is_cut_at_a_whole_line_within_the_section_limit(
         b for b in blocks if "Since your last digest" in b.get("text", {}).get("text", "")
     ]
     text = changes["text"]["text"]
-    assert (len(text) <= 3000 and not text.endswith("…")) or "more" in text.splitlines()[-1]
+    assert len(text) <= 3000
     shown = text.count("Newly at risk")
     assert 0 < shown < 25 and text.splitlines()[-1] == f"…and {25 - shown} more"
     assert_no_raw_markup(blocks)

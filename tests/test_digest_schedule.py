@@ -54,6 +54,11 @@ def test_after_sleep_it_is_due_late_the_same_day_and_a_missed_day_is_not_replaye
     # The laptop slept through 08:30 and wakes at 11:10: today's goes out, marked late.
     slot = due(DEFAULT, BERLIN, at(BERLIN, 2026, 5, 5, 11, 10))
     assert slot is not None and slot.late and slot.day == dt.date(2026, 5, 5)
+    # Exactly 15 minutes after the time is still on time; a second more is late.
+    fifteen = due(DEFAULT, BERLIN, at(BERLIN, 2026, 5, 5, 8, 45))
+    assert fifteen is not None and not fifteen.late
+    just_over = due(DEFAULT, BERLIN, at(BERLIN, 2026, 5, 5, 8, 45, 1))
+    assert just_over is not None and just_over.late
     # A few minutes after the time is still on time.
     on_time = due(DEFAULT, BERLIN, at(BERLIN, 2026, 5, 5, 8, 40))
     assert on_time is not None and not on_time.late
@@ -68,9 +73,15 @@ def test_a_time_set_after_todays_moment_starts_tomorrow() -> None:
     changed = DigestSettings(at=dt.time(9, 0), changed_at=at(LA, 2026, 5, 4, 10, 0))
     assert due(changed, LA, at(LA, 2026, 5, 4, 10, 1)) is None
     assert due(changed, LA, at(LA, 2026, 5, 5, 9, 0)) is not None
-    # Set before today's moment: today counts.
+    # The settings reply says so: next is tomorrow's, not now.
+    assert next_moment(changed, LA, at(LA, 2026, 5, 4, 10, 1), sent_today=False) == at(
+        LA, 2026, 5, 5, 9, 0
+    )
+    # Set before today's moment, or at that very moment: today counts.
     early = DigestSettings(at=dt.time(9, 0), changed_at=at(LA, 2026, 5, 4, 8, 0))
     assert due(early, LA, at(LA, 2026, 5, 4, 9, 0)) is not None
+    on_the_dot = DigestSettings(at=dt.time(9, 0), changed_at=at(LA, 2026, 5, 4, 9, 0))
+    assert due(on_the_dot, LA, at(LA, 2026, 5, 4, 9, 0)) is not None
 
 
 def _local_times(settings: DigestSettings, tz: ZoneInfo, days: list[dt.date]) -> list[str]:
@@ -156,6 +167,10 @@ def test_next_moment_for_the_settings_reply() -> None:
     # Sent today already, and the time moved later today: tomorrow, not a second one.
     later = DigestSettings(at=dt.time(17, 0), days="daily")
     assert next_moment(later, NY, friday_after, sent_today=True) == at(NY, 2026, 5, 9, 17, 0)
+    # Friday evening in New York is Saturday in UTC: "today" is the person's Friday.
+    friday_evening = at(NY, 2026, 5, 8, 21, 0)
+    nxt = next_moment(DAILY, NY, friday_evening, sent_today=True)
+    assert nxt == at(NY, 2026, 5, 9, 8, 30)
 
 
 def test_zone_names_from_slack() -> None:

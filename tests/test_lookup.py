@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.domain import Account
-from bot.workflows.lookup import find_account
+from bot.workflows.lookup import AccountMatch, find_account
 
 BOOK = [
     Account(id="a1", name="Café Nordström AB", tpid="1001"),
@@ -72,3 +72,28 @@ def test_empty_and_hostile_queries_find_nothing_and_do_not_crash() -> None:
     ):
         match = find_account(BOOK, query)
         assert match.account is None and not match.candidates, query
+
+
+def test_a_typo_close_to_many_names_offers_the_ten_closest() -> None:
+    book = [Account(id=f"n{i}", name=f"Northwind Travel {i:02d}") for i in range(1, 13)]
+    match = find_account(book, "northwnd travel")
+    assert match.ambiguous and len(match.candidates) == 10
+
+
+def test_a_name_at_the_candidate_score_is_a_candidate() -> None:
+    # Two accounts of one name, each exactly at the candidate score (80) for this typo.
+    twins = [Account(id="d1", name="Datum"), Account(id="d2", name="Datum")]
+    match = find_account(twins, "adtum")
+    assert match.ambiguous and match.candidates == twins
+
+
+def test_a_name_at_the_suggestion_score_is_suggested() -> None:
+    woodgrove = Account(id="w1", name="Woodgrove")  # exactly 30 for this query
+    match = find_account([woodgrove], "blue ander")
+    assert match.account is None and match.suggestions == [woodgrove]
+
+
+def test_the_only_account_close_to_a_typo_is_found_in_a_book_of_one() -> None:
+    fabrikam = Account(id="f1", name="Fabrikam Inc")
+    assert find_account([fabrikam], "fabrkm").account == fabrikam
+    assert find_account([], "fabrkm") == AccountMatch(query="fabrkm")

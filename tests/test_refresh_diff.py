@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sandbox_book import add_team_row, gateway_for
+from sandbox_book import Recorder, add_team_row, gateway_for
 
 from bot.domain import Role
 from bot.sandbox import SandboxMsx
@@ -53,14 +53,18 @@ async def test_status_change_and_lost_and_gained_accounts(tmp_path: Path) -> Non
 
 async def test_the_book_comes_from_the_snapshot_after_the_first_use(tmp_path: Path) -> None:
     sb = SandboxMsx()
+    first_progress, again_progress = Recorder(), Recorder()
     async with gateway_for(sb, tmp_path) as gateway:
         with SnapshotStore(tmp_path / "db") as store:
-            first = await my_book(gateway, store)  # no snapshot yet: it refreshes
+            # No snapshot yet: it refreshes, and the CLI's progress bar sees it.
+            first = await my_book(gateway, store, progress=first_progress)
             asked = sb.stats.requests
             assert first.refresh is not None and asked > 0
             sb.faults.off_vpn = True  # MSX away: the book still answers, instantly
-            again = await my_book(gateway, store)
+            again = await my_book(gateway, store, progress=again_progress)
     assert sb.stats.requests == asked
+    assert [e.stage for e in first_progress.events][-1] == "Saving"
+    assert again_progress.events == []
     assert again.refresh is None
     assert again.snapshot == first.snapshot
     assert again.freshness.taken_at == first.snapshot.taken_at

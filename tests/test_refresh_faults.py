@@ -4,18 +4,22 @@ the previous snapshot as it was and says why."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from msx_fixtures import FakeSleep
-from sandbox_book import Recorder, book_accounts, gateway_for
+from sandbox_book import Recorder, add_team_row, book_accounts, gateway_for
 
-from bot.domain import Snapshot
+from bot.domain import Role, Snapshot
+from bot.msx.collection import Collection
 from bot.msx.errors import MsxUnreachable, OffVpn, Throttled
+from bot.msx.gateway import MsxGateway
 from bot.sandbox import SandboxMsx
 from bot.store import SnapshotStore
-from bot.workflows.book import cached_book, refresh_book
-from bot.workflows.refresh import refresh
+from bot.workflows.book import cached_book, known_owner, known_user, refresh_book
+from bot.workflows.refresh import Progress, refresh
 
 
 async def first_snapshot(sb: SandboxMsx, tmp_path: Path) -> Snapshot:
@@ -79,6 +83,25 @@ async def test_throttling_is_waited_out_and_the_wait_reported(tmp_path: Path) ->
     ds = sb.dataset
     assert {a.id for a in result.snapshot.accounts} == set(ds.accounts_of[ds.me.user_id])
     assert result.snapshot.gaps == ()
+
+
+async def test_a_wait_mid_import_keeps_the_progress_bars_place(tmp_path: Path) -> None:
+    sb = SandboxMsx()
+    events: list[Progress] = []
+
+    def progress(event: Progress) -> None:
+        if event.done and not any(e.done for e in events):
+            sb.faults.throttle(1, retry_after=20)  # the next request, mid-stage
+        events.append(event)
+
+    async with gateway_for(sb, tmp_path, sleep=FakeSleep()) as gateway:
+        with SnapshotStore(tmp_path / "db") as store:
+            await refresh(gateway, store, progress=progress)
+    (i,) = [n for n, e in enumerate(events) if e.note]
+    before, wait = events[i - 1], events[i]
+    assert wait.note == "MSX is throttling us; retrying in 20 s"
+    assert (wait.stage, wait.done, wait.total) == (before.stage, before.done, before.total)
+    assert wait.total is not None
 
 
 async def test_throttled_past_the_budget_fails_and_keeps_the_snapshot(tmp_path: Path) -> None:
@@ -153,3 +176,84 @@ async def test_an_interrupted_refresh_keeps_the_snapshot_and_says_so(tmp_path: P
             freshness = store.freshness(before.user.user_id)
     assert freshness is not None
     assert freshness.stale_reason == "Refresh interrupted before it finished"
+
+
+async def test_an_unexpected_error_keeps_the_snapshot_and_names_the_error(
+    tmp_path: Path,
+) -> None:
+    sb = SandboxMsx()
+    before = await first_snapshot(sb, tmp_path)
+
+    def broken_progress(event: Progress) -> None:
+        if event.stage == "Saving":
+            raise RuntimeError("the progress message could not be updated")
+
+    async with gateway_for(sb, tmp_path) as gateway:
+        with SnapshotStore(tmp_path / "db") as store:
+            with pytest.raises(RuntimeError):  # the caller sees the error itself
+                await refresh_book(gateway, store, progress=broken_progress)
+            book = cached_book(store)
+    assert book is not None and book.snapshot == before
+    assert book.freshness.stale_reason == "Refresh failed: RuntimeError"
+
+
+async def test_what_msx_may_have_held_back_is_named_in_the_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sb = SandboxMsx()
+    ds = sb.dataset
+    me = ds.me
+    # An alignment to an account I cannot read (no row comes back for it).
+    unreadable = str(uuid.uuid4())
+    add_team_row(sb, unreadable, me.user_id, Role.DATA_SE, name=me.name)
+    # 150 Infra SEs of one name on a team: reading on by name cannot get past them.
+    crowded = ds.accounts_of[me.user_id][0]
+    for account in (crowded, unreadable):
+        for _ in range(150):
+            add_team_row(sb, account, str(uuid.uuid4()), Role.INFRA_SE, name="Sam Lee")
+    # And a milestone list that came back as a full page without a nextLink.
+    read_milestones = MsxGateway.milestones
+
+    async def cut_milestones(self: MsxGateway, *args: Any, **kwargs: Any) -> Collection[Any]:
+        found = await read_milestones(self, *args, **kwargs)
+        return Collection(found.items, True)
+
+    monkeypatch.setattr(MsxGateway, "milestones", cut_milestones)
+    async with gateway_for(sb, tmp_path) as gateway:
+        with SnapshotStore(tmp_path / "db") as store:
+            result = await refresh(gateway, store)
+    assert result.team_splits > 0  # the crowded teams were asked again, split by role
+    name = next(a.name for a in result.snapshot.accounts if a.id == crowded)
+    gaps = result.snapshot.gaps
+    # An account without a name is named by its id.
+    assert sorted(gaps[:2]) == sorted(
+        (f"The team of {name} may be incomplete", f"The team of {unreadable} may be incomplete")
+    )
+    assert gaps[2:] == (
+        "Some milestones may be missing: MSX cut a list of them short",
+        "1 account(s) could not be read (no access?)",
+    )
+
+
+async def test_a_colleagues_refresh_is_their_own_and_so_is_its_failure(tmp_path: Path) -> None:
+    sb = SandboxMsx()
+    colleague = sb.dataset.colleagues[0]
+    assert colleague.email
+    owner = await first_snapshot(sb, tmp_path)
+    async with gateway_for(sb, tmp_path) as gateway:
+        with SnapshotStore(tmp_path / "db") as store:
+            theirs = await refresh_book(gateway, store, email=colleague.email)
+            assert theirs.snapshot.user.user_id == colleague.user_id
+            # Whose snapshots the store holds, found by e-mail as typed in Slack.
+            assert known_user(store, email=f" {colleague.email.upper()} ") == theirs.snapshot.user
+            assert known_user(store, email="nobody@microsoft.com") is None
+            assert known_owner(store) == owner.user
+            sb.faults.off_vpn = True  # MSX cannot say whose book: the one asked for is
+            with pytest.raises(OffVpn) as caught:
+                await refresh_book(gateway, store, email=colleague.email)
+            mine = cached_book(store)
+            their_book = cached_book(store, email=colleague.email)
+    assert mine is not None and mine.snapshot == owner  # still the owner's book
+    assert mine.freshness.stale_reason is None
+    assert their_book is not None and their_book.snapshot == theirs.snapshot
+    assert their_book.freshness.stale_reason == caught.value.user_message

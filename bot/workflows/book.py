@@ -23,7 +23,7 @@ class Book:
 def cached_book(store: SnapshotStore, *, email: str | None = None) -> Book | None:
     """The snapshot as it is, without touching MSX (None when there is none yet)."""
     if email is None:
-        owner = store.get_state("", OWNER_KEY)
+        owner = _owner_id(store)
         snapshot = store.load(owner) if owner else None
     else:
         snapshot = store.load_by_email(email)
@@ -34,17 +34,13 @@ def cached_book(store: SnapshotStore, *, email: str | None = None) -> Book | Non
 
 
 async def my_book(
-    gateway: MsxGateway,
-    store: SnapshotStore,
-    *,
-    email: str | None = None,
-    progress: ProgressFn | None = None,
+    gateway: MsxGateway, store: SnapshotStore, *, progress: ProgressFn | None = None
 ) -> Book:
-    """The snapshot, instantly; on first use (no snapshot yet) a refresh makes one."""
-    book = cached_book(store, email=email)
+    """The owner's snapshot, instantly; on first use (no snapshot yet) a refresh makes one."""
+    book = cached_book(store)
     if book is not None:
         return book
-    return await refresh_book(gateway, store, email=email, progress=progress)
+    return await refresh_book(gateway, store, progress=progress)
 
 
 async def refresh_book(
@@ -58,7 +54,7 @@ async def refresh_book(
     hint = known.user_id if known else None
     result = await refresh(gateway, store, email=email, progress=progress, user_hint=hint)
     if email is None:
-        store.set_state("", OWNER_KEY, result.snapshot.user.user_id)
+        _set_owner(store, result.snapshot.user.user_id)
     return Book(
         snapshot=result.snapshot,
         freshness=Freshness(taken_at=result.snapshot.taken_at),
@@ -70,10 +66,12 @@ def known_user(store: SnapshotStore, *, email: str | None = None) -> Identity | 
     """Whose snapshot this is (the owner's, or the user with `email`), from the snapshots'
     headers alone: no accounts, teams or milestones are loaded."""
     if email is None:
-        owner = store.get_state("", OWNER_KEY)
+        owner = _owner_id(store)
         return next((u for u in store.users() if u.user_id == owner), None) if owner else None
     folded = email.strip().casefold()
-    return next((u for u in store.users() if (u.email or "").strip().casefold() == folded), None)
+    return next(
+        (u for u in store.users() if u.email and u.email.strip().casefold() == folded), None
+    )
 
 
 def known_owner(store: SnapshotStore) -> Identity | None:
@@ -84,5 +82,14 @@ def known_owner(store: SnapshotStore) -> Identity | None:
 async def identify_owner(gateway: MsxGateway, store: SnapshotStore) -> Identity:
     """Ask MSX who is signed in, and remember it as the owner."""
     me = await gateway.me()
-    store.set_state("", OWNER_KEY, me.user_id)
+    _set_owner(store, me.user_id)
     return me
+
+
+# The owner's id is kept under no user (""): there is one owner per store.
+def _owner_id(store: SnapshotStore) -> str | None:
+    return store.get_state("", OWNER_KEY)
+
+
+def _set_owner(store: SnapshotStore, user_id: str) -> None:
+    store.set_state("", OWNER_KEY, user_id)

@@ -48,10 +48,6 @@ def status_of(milestone: Milestone) -> str | None:
     return _CANONICAL.get(milestone.status.strip().casefold(), milestone.status.strip())
 
 
-def is_at_risk(milestone: Milestone) -> bool:
-    return status_of(milestone) in AT_RISK
-
-
 @dataclass(frozen=True)
 class DigestItem:
     milestone: Milestone

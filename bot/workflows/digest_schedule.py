@@ -94,7 +94,9 @@ def next_moment(
         if ahead == 0 and sent_today:
             continue
         at = moment(day, settings, tz)
-        if at <= now or (settings.changed_at is not None and at < settings.changed_at):
-            continue  # today's has passed (sent, or set too late for today)
+        if at <= now:
+            # Today's has passed and `due` said it is not due: it was set too late for
+            # today (changed_at is never later than now, so nothing later is skipped).
+            continue
         return at
     return None

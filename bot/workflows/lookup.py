@@ -63,9 +63,11 @@ def find_account(accounts: Sequence[Account], query: str) -> AccountMatch:
         return AccountMatch(query=query, account=plausible[0])
     if plausible:
         return AccountMatch(query=query, candidates=plausible)
-    best, second = (scored + [("", 0.0, -1)] * 2)[:2]
-    if best[1] >= _CLOSE_SCORE and best[1] - second[1] >= _CLOSE_LEAD:
-        return AccountMatch(query=query, account=accounts[best[2]])
+    if scored:
+        # The best score, and the runner-up's (none: nothing to lead).
+        best, *runner_up = (score for _, score, _ in scored[:2])
+        if best >= _CLOSE_SCORE and best - sum(runner_up) >= _CLOSE_LEAD:
+            return AccountMatch(query=query, account=accounts[scored[0][2]])
     near = [accounts[i] for _, score, i in scored[:_SUGGESTIONS] if score >= _SUGGEST_SCORE]
     return AccountMatch(query=query, suggestions=near)
 

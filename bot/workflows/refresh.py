@@ -45,11 +45,11 @@ class RefreshResult:
     snapshot: Snapshot
     diff: SnapshotDiff
     previous: Snapshot | None
-    team_requests: int = 0
+    team_requests: int
     # Team queries that came back as a full page without a nextLink and were asked again
     # split (msx/teams.py): what a cutting msp_accountteams costs.
-    team_splits: int = 0
-    elapsed_s: float = 0.0
+    team_splits: int
+    elapsed_s: float
 
 
 class UnknownUser(Exception):
@@ -63,14 +63,13 @@ class UnknownUser(Exception):
 @dataclass
 class _Counter:
     total: int
+    stage: str
+    progress: ProgressFn
     done: int = 0
-    stage: str = ""
-    progress: ProgressFn | None = None
 
     def add(self, n: int) -> None:
         self.done += n
-        if self.progress:
-            self.progress(Progress(self.stage, self.done, self.total))
+        self.progress(Progress(self.stage, self.done, self.total))
 
 
 async def refresh(
@@ -90,7 +89,7 @@ async def refresh(
     """
     started = now()
     known_id = user_hint
-    last = Progress("Starting")
+    last = Progress("Signing in")
 
     def report(event: Progress) -> None:
         nonlocal last
@@ -104,7 +103,7 @@ async def refresh(
     msx = gateway.listening(waiting)
     earlier: asyncio.Future[Snapshot | None] | None = None
     try:
-        report(Progress("Signing in"))
+        report(last)
         identity, found = await _whose_book(msx, email)
         known_id = user_id = identity.user_id
         ids = list(found.roles)
