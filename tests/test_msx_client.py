@@ -23,7 +23,7 @@ from msx_fixtures import (
 )
 
 from bot.config import Settings
-from bot.msx.client import MsxClient, RetryPolicy, _retry_after
+from bot.msx.client import MsxClient, MsxEvent, RetryPolicy, _retry_after
 from bot.msx.errors import (
     MsxError,
     MsxProblem,
@@ -190,6 +190,37 @@ async def test_429_without_retry_after_waits_default(h: Harness) -> None:
     )
     await h.client.get_json("WhoAmI")
     assert h.sleep.waits == [RetryPolicy().throttle_default_wait]
+
+
+@pytest.mark.parametrize("retry_after", ["0", "-3", "Wed, 21 Oct 2015 07:28:00 GMT"])
+async def test_429_with_no_wait_left_still_waits_the_minimum(h: Harness, retry_after: str) -> None:
+    # "Retry-After: 0" or a date already past: wait a little rather than spin on MSX.
+    h.router.get(path=API_PATH + "WhoAmI").mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": retry_after}),
+            httpx.Response(200, json=WHOAMI),
+        ]
+    )
+    await h.client.get_json("WhoAmI")
+    assert h.sleep.waits == [RetryPolicy().throttle_min_wait]
+
+
+async def test_a_requests_listener_hears_its_throttling_and_retries(h: Harness) -> None:
+    # One person's refresh shows its own waits: the listener given with the request.
+    h.router.get(path=API_PATH + "accounts").mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "3"}),
+            httpx.Response(503),
+            page([{"n": 1}]),
+        ]
+    )
+    heard: list[MsxEvent] = []
+    await h.client.get_collection("accounts", listener=heard.append)
+    assert [(e.kind, e.wait_seconds, e.reason) for e in heard] == [
+        ("throttled", 3.0, ""),
+        ("retrying", 0.5, "HTTP 503"),
+    ]
+    assert heard == h.events  # the client's own listener hears the same
 
 
 async def test_429_beyond_budget_is_throttled(h: Harness) -> None:

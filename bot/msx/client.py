@@ -62,7 +62,6 @@ class MsxEvent:
 
     kind: Literal["throttled", "retrying"]
     wait_seconds: float
-    attempt: int = 0
     reason: str = ""
 
     @property
@@ -299,7 +298,7 @@ class MsxClient:
                 if throttled_for + wait > self.retry.throttle_budget:
                     raise Throttled(throttled_for, wait)
                 throttled_for += wait
-                self._emit(MsxEvent("throttled", wait, reason="429"), listener)
+                self._emit(MsxEvent("throttled", wait), listener)
                 await self._sleep(wait)
                 continue
             if status in _RETRYABLE_STATUS and idempotent:
@@ -332,7 +331,7 @@ class MsxClient:
         # Full jitter: uniform in [0, min(cap, base * 2^n)).
         ceiling = min(self.retry.backoff_cap, self.retry.backoff_base * 2 ** (failures - 1))
         wait = self._jitter() * ceiling
-        self._emit(MsxEvent("retrying", wait, attempt=failures, reason=reason), listener)
+        self._emit(MsxEvent("retrying", wait, reason=reason), listener)
         await self._sleep(wait)
 
     def _throttle_wait(self, response: httpx.Response) -> float:
@@ -379,18 +378,19 @@ def _top(params: dict[str, str] | None) -> int | None:
 
 
 def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header: delta-seconds or an HTTP date."""
+    """Seconds from a Retry-After header: delta-seconds or an HTTP date (below zero for a
+    date past; the caller waits at least throttle_min_wait)."""
     if not value:
         return None
     try:
-        return max(float(value), 0.0)
+        return float(value)
     except ValueError:
         pass
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(when.timestamp() - time.time(), 0.0)
+    return when.timestamp() - time.time()
 
 
 def _path_of(url: str) -> str:
