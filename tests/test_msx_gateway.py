@@ -23,6 +23,7 @@ from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.domain import DiscoveryPath, Role
+from bot.msx.client import MsxEvent
 from bot.msx.discovery import access_team_accounts
 from bot.msx.gateway import MsxGateway
 from bot.msx.mapping import FORMATTED
@@ -66,6 +67,38 @@ async def test_user(h: Harness, gw: MsxGateway) -> None:
     )
 
 
+def throttled_then(wait: int, answer: httpx.Response) -> list[httpx.Response]:
+    return [httpx.Response(429, headers={"Retry-After": str(wait)}), answer]
+
+
+async def test_a_listening_gateway_tells_of_waits_in_who_i_am(h: Harness) -> None:
+    # A refresh shows the person waiting why: every request of theirs reports its waits.
+    heard: list[MsxEvent] = []
+    gw = h.gateway().listening(heard.append)
+    h.router.get(path=API_PATH + "WhoAmI").mock(
+        side_effect=throttled_then(2, httpx.Response(200, json={"UserId": ME}))
+    )
+    h.router.get(path=f"{API_PATH}systemusers({ME})").mock(
+        side_effect=throttled_then(3, httpx.Response(200, json={"systemuserid": ME}))
+    )
+    assert (await gw.user(await gw.whoami())).user_id == ME
+    assert [e.wait_seconds for e in heard] == [2.0, 3.0]
+
+
+async def test_a_listening_gateway_tells_of_waits_in_finding_accounts(h: Harness) -> None:
+    heard: list[MsxEvent] = []
+    gw = h.gateway().listening(heard.append)
+    h.router.get(path=API_PATH + "msp_accountteams").mock(
+        side_effect=[*throttled_then(2, page([])), *[page([])] * 4]
+    )
+    h.router.get(path=f"{API_PATH}systemusers({ME})/teammembership_association").mock(
+        side_effect=throttled_then(3, page([{"_regardingobjectid_value": gid(1)}]))
+    )
+    found = await gw.accounts_of(ME)
+    assert found.roles == {gid(1): ()}
+    assert sorted(e.wait_seconds for e in heard) == [2.0, 3.0]
+
+
 async def test_user_by_email_quotes_the_address(h: Harness, gw: MsxGateway) -> None:
     route = h.router.get(path=API_PATH + "systemusers").mock(
         side_effect=[
@@ -77,6 +110,7 @@ async def test_user_by_email_quotes_the_address(h: Harness, gw: MsxGateway) -> N
     assert found is not None and found.user_id == ME
     flt = query(route.calls[0].request)["$filter"]
     assert flt == "internalemailaddress eq 'pat.o''neil@x.test'"
+    assert query(route.calls[0].request)["$select"] == "systemuserid,fullname,internalemailaddress"
     assert await gw.user_by_email("nobody@x.test") is None
 
 
@@ -268,6 +302,19 @@ async def test_no_alignments_means_access_teams(h: Harness, gw: MsxGateway) -> N
     )
     found = await gw.accounts_of(ME)
     assert found.roles == {gid(1): ()} and found.path is DiscoveryPath.ACCESS_TEAMS
+
+
+async def test_access_teams_that_may_be_cut_leave_the_book_incomplete(
+    h: Harness, gw: MsxGateway
+) -> None:
+    # A nextLink that leads back to itself: what MSX gave is kept, but it may not be all.
+    path = f"{API_PATH}systemusers({ME})/teammembership_association"
+    h.router.get(path=path).respond(
+        json=page([{"_regardingobjectid_value": gid(1)}], f"{BASE}{path}?$skiptoken=1").json()
+    )
+    h.router.get(path=API_PATH + "msp_accountteams").respond(json={"value": []})
+    found = await gw.accounts_of(ME)
+    assert found.roles == {gid(1): ()} and not found.complete
 
 
 async def test_access_team_accounts(h: Harness, gw: MsxGateway) -> None:

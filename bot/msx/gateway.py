@@ -88,7 +88,7 @@ class MsxGateway:
 
     async def whoami(self) -> str:
         data = await self.client.get_json("WhoAmI", listener=self._listener)
-        return guid(str(data.get("UserId", "")))
+        return guid(str(data.get("UserId")))
 
     async def me(self) -> Identity:
         """The signed-in user in one request: their systemuser row asked with
@@ -112,7 +112,7 @@ class MsxGateway:
         row = await self.client.get_json(
             f"systemusers({guid(user_id)})", {"$select": USER_FIELDS}, listener=self._listener
         )
-        return mapping.identity(row, user_id)
+        return mapping.identity(row)
 
     async def user_by_email(self, email: str) -> Identity | None:
         found = await self._rows(
