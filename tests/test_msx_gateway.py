@@ -244,18 +244,40 @@ async def test_a_role_that_fills_a_page_is_read_on_by_row_id(h: Harness, gw: Msx
     # 250 growth-seller alignments, cut at 100 with no nextLink: read on after the last
     # row id, where MSX allows `gt` on a GUID.
     growth = growth_alignments(250)
+    afters: list[str] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
         flt = query(request)["$filter"]
         if role_of_filter(flt) != "Cloud & AI":
             return page([])
         after = flt.split("msp_accountteamid gt ")[1] if " gt " in flt else ""
+        afters.append(after)
         return page([r for r in growth if r["msp_accountteamid"] > after][:100])
 
     route = h.router.get(path=API_PATH + "msp_accountteams").mock(side_effect=answer)
     found = await gw.accounts_of(ME)
     assert set(found.roles) == {gid(n) for n in range(1000, 1250)} and found.complete
     assert route.call_count == 4 + 3  # four other roles, then 100 + 100 + 50
+    # Each read goes on after the last row of the page before, asking no row twice.
+    assert afters == ["", gid(6099), gid(6199)]
+
+
+async def test_where_msx_ignores_gt_on_a_guid_a_role_stops_cut(h: Harness, gw: MsxGateway) -> None:
+    # The same first page again and again: stop at once (not read forever), and say cut.
+    growth = growth_alignments(150)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return page(
+            growth[:100] if role_of_filter(query(request)["$filter"]) == "Cloud & AI" else []
+        )
+
+    route = h.router.get(path=API_PATH + "msp_accountteams").mock(side_effect=answer)
+    h.router.get(path=f"{API_PATH}systemusers({ME})/teammembership_association").respond(
+        json={"value": []}
+    )
+    found = await gw.accounts_of(ME)
+    assert set(found.roles) == {gid(n) for n in range(1000, 1100)} and not found.complete
+    assert route.call_count == 4 + 2
 
 
 def cut_alignments_without_gt(h: Harness, access_team_accounts: range) -> None:
@@ -284,6 +306,14 @@ async def test_where_gt_on_a_guid_is_refused_access_teams_fill_in(
     assert set(found.roles) == {gid(n) for n in range(1000, 1150)} and found.complete
     # Those the alignments gave keep their role; the others' roles come from their teams.
     assert found.roles[gid(1000)] == (Role.GROWTH_SELLER,) and found.roles[gid(1149)] == ()
+
+
+async def test_cut_alignments_the_access_teams_hold_exactly_are_whole(
+    h: Harness, gw: MsxGateway
+) -> None:
+    cut_alignments_without_gt(h, range(1000, 1100))  # the very accounts the alignments gave
+    found = await gw.accounts_of(ME)
+    assert set(found.roles) == {gid(n) for n in range(1000, 1100)} and found.complete
 
 
 async def test_cut_alignments_the_access_teams_do_not_cover_are_a_gap(

@@ -168,7 +168,9 @@ class MsxClient:
         truncated = False
         while url is not None:
             if url in seen or len(seen) >= MAX_PAGES:
+                # pragma: no mutate start
                 log.warning("Stopped following nextLink for %s after %d pages", path, len(seen))
+                # pragma: no mutate end
                 truncated = True
                 break
             seen.add(url)
@@ -273,7 +275,9 @@ class MsxClient:
                 )
                 failures += 1
                 if failures >= self.retry.max_attempts or not (idempotent or sure_unsent):
+                    # pragma: no mutate start
                     log.warning("MSX %s %s failed: %s", method, _path_of(url), reason)
+                    # pragma: no mutate end
                     raise MsxUnreachable(maybe_applied=not sure_unsent) from exc
                 await self._back_off(failures, reason, listener)
                 continue
@@ -341,14 +345,14 @@ class MsxClient:
         return max(wait, self.retry.throttle_min_wait)
 
     def _emit(self, event: MsxEvent, listener: Listener | None) -> None:
-        log.info("%s", event.message)
+        log.info("%s", event.message)  # pragma: no mutate
         for hears in (self._on_event, listener):
             if hears is None:
                 continue
             try:
                 hears(event)
             except Exception:  # a broken progress bar must not break the request
-                log.exception("on_event callback failed")
+                log.exception("on_event callback failed")  # pragma: no mutate
 
     # -- lifecycle ---------------------------------------------------------------------
 

@@ -101,7 +101,9 @@ class MsxGateway:
         except MsxError as exc:
             if exc.status not in REFUSED_FUNCTION:
                 raise
+            # pragma: no mutate start
             log.info("MSX refused EqualUserId (HTTP %s); asking WhoAmI", exc.status)
+            # pragma: no mutate end
         else:
             person = mapping.identity(found.items[0]) if found.items else None
             if person is not None and person.user_id:
@@ -144,7 +146,9 @@ class MsxGateway:
         except MsxError as exc:
             if exc.status not in REFUSED_FUNCTION:
                 raise
+            # pragma: no mutate start
             log.info("MSX refused EqualUserId on alignments (HTTP %s); asking by id", exc.status)
+            # pragma: no mutate end
             return me, await self.accounts_of(me.user_id)
         return me, await discovery.combine(found, self._access_teams(me.user_id))
 
@@ -232,7 +236,7 @@ class MsxGateway:
         parts = await asyncio.gather(*(part(c) for c in chunks))
         truncated = any(p.may_be_truncated for p in parts)
         if truncated:
-            log.warning("Milestone list may be truncated")
+            log.warning("Milestone list may be truncated")  # pragma: no mutate
         found = (mapping.milestone(row, self.base_url) for p in parts for row in p.items)
         return Collection(_unique_by_id(m for m in found if m), truncated)
 
