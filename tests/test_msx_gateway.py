@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -125,6 +126,7 @@ async def test_users_chunked_one_page_each(h: Harness, gw: MsxGateway) -> None:
     assert set(people) == set(wanted)
     sizes = [len(ids_in(query(c.request)["$filter"])) for c in route.calls]
     assert sorted(sizes) == [50, 100, 100]
+    assert all(query(c.request)["$filter"].startswith("(systemuserid eq ") for c in route.calls)
     assert await gw.users([]) == {}
 
 
@@ -201,9 +203,10 @@ async def test_my_accounts_asked_beside_who_i_am(h: Harness, gw: MsxGateway) -> 
     )
     me, found = await gw.me_and_my_accounts()
     assert me.user_id == ME and found.roles == {gid(1): tuple(Role)}
-    assert query(users.calls[0].request)["$filter"] == (
-        "Microsoft.Dynamics.CRM.EqualUserId(PropertyName='systemuserid')"
-    )
+    assert query(users.calls[0].request) == {
+        "$select": "systemuserid,fullname,internalemailaddress",
+        "$filter": "Microsoft.Dynamics.CRM.EqualUserId(PropertyName='systemuserid')",
+    }
     mine = "Microsoft.Dynamics.CRM.EqualUserId(PropertyName='msp_systemuserid')"
     assert len(filters) == 5
     assert all(f.startswith(mine + " and ") and ME not in f for f in filters)
@@ -433,6 +436,66 @@ async def test_milestones_follow_next_link(h: Harness, gw: MsxGateway) -> None:
     assert params["$orderby"] == "msp_name"
     assert "msp_milestonedate" in params["$select"].split(",")
     assert str(route.calls[1].request.url) == next_link
+
+
+def milestone_accounts(request: httpx.Request) -> list[str]:
+    return re.findall(r'"([0-9a-f-]{36})"', query(request)["$filter"])
+
+
+async def test_milestones_of_many_accounts_are_asked_side_by_side(
+    h: Harness, gw: MsxGateway
+) -> None:
+    # At least 8 accounts a query, and no more than 16 queries, each account asked once.
+    def answer(request: httpx.Request) -> httpx.Response:
+        return page([milestone_row(int(a[-6:]), a) for a in milestone_accounts(request)])
+
+    route = h.router.get(path=API_PATH + "msp_engagementmilestones").mock(side_effect=answer)
+    for n, sizes in [(20, [8, 8, 4]), (300, [19] * 15 + [15])]:
+        before = route.call_count
+        wanted = [gid(i) for i in range(1, n + 1)]
+        found = await gw.milestones(wanted)
+        asked = [milestone_accounts(c.request) for c in route.calls[before:]]
+        assert sorted(map(len, asked)) == sorted(sizes)
+        assert sorted(a for part in asked for a in part) == wanted
+        assert {m.account_id for m in found.items} == set(wanted)
+
+
+async def test_a_full_page_of_milestones_without_next_link_is_all(
+    h: Harness, gw: MsxGateway
+) -> None:
+    # The milestones page with nextLinks: a page of 100 without one is the last.
+    rows = [milestone_row(n, gid(1)) for n in range(100)]
+    h.router.get(path=API_PATH + "msp_engagementmilestones").respond(json={"value": rows})
+    found = await gw.milestones([gid(1)])
+    assert len(found.items) == 100 and not found.may_be_truncated
+
+
+async def test_teams_are_asked_in_batches_by_the_sizes_last_seen(
+    h: Harness, gw: MsxGateway
+) -> None:
+    # Three accounts thought to have 22 people each go in one request; known to have 90
+    # each, one request each (a page holds 100). on_done hears of every account read.
+    h.router.get(path=API_PATH + "msp_accountteams").respond(json={"value": []})
+    h.router.get(path=API_PATH + "systemusers").respond(json={"value": []})
+    accounts = [gid(1), gid(2), gid(3)]
+    for sizes, requests in [(None, 1), (dict.fromkeys(accounts, 90), 3)]:
+        done: list[int] = []
+        teams = await gw.teams(accounts, sizes=sizes, on_done=done.append)
+        assert teams.requests == requests and sum(done) == 3
+
+
+async def test_a_listening_gateway_tells_of_waits_in_teams_and_milestones(
+    h: Harness,
+) -> None:
+    heard: list[MsxEvent] = []
+    gw = h.gateway().listening(heard.append)
+    h.router.get(path=API_PATH + "msp_accountteams").mock(side_effect=throttled_then(2, page([])))
+    h.router.get(path=API_PATH + "msp_engagementmilestones").mock(
+        side_effect=throttled_then(3, page([]))
+    )
+    await gw.teams([gid(1)])
+    await gw.milestones([gid(1)])
+    assert [e.wait_seconds for e in heard] == [2.0, 3.0]
 
 
 # -- tasks -------------------------------------------------------------------------------

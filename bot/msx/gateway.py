@@ -51,18 +51,9 @@ MILESTONE_QUERIES = 16
 class MsxGateway:
     """MSX as the bot needs it. Field names and filters stay in bot/msx/."""
 
-    def __init__(
-        self,
-        client: MsxClient,
-        base_url: str | None = None,
-        *,
-        token_provider: TokenProvider | None = None,
-        listener: Listener | None = None,
-    ) -> None:
+    def __init__(self, client: MsxClient, *, listener: Listener | None = None) -> None:
         self.client = client
-        self.base_url = (base_url or client.base_url).rstrip("/")
-        # Closed with the gateway when the gateway made it (from_settings).
-        self._owned_tokens = token_provider
+        self.base_url = client.base_url
         self._listener = listener
 
     @classmethod
@@ -74,15 +65,14 @@ class MsxGateway:
         token_provider: TokenProvider | None = None,
         **client_kwargs: Any,
     ) -> MsxGateway:
-        owned = token_provider is None
+        # The token providers hold nothing open: closing the client is all there is to close.
         tokens = token_provider or token_provider_from_settings(settings)
-        client = MsxClient(settings, tokens, transport=transport, **client_kwargs)
-        return cls(client, settings.msx_base_url, token_provider=tokens if owned else None)
+        return cls(MsxClient(settings, tokens, transport=transport, **client_kwargs))
 
     def listening(self, listener: Listener | None) -> MsxGateway:
         """This gateway (same client, same bound) telling `listener` of its retries and
         throttling: one person's refresh hears its own waits."""
-        return MsxGateway(self.client, self.base_url, listener=listener)
+        return MsxGateway(self.client, listener=listener)
 
     # -- who -------------------------------------------------------------------------
 
@@ -180,7 +170,7 @@ class MsxGateway:
         territories = {t.id: t for t in await self.territories(territory_ids)}
         out = []
         for a in accounts:
-            t = territories.get(a.territory_id or "")
+            t = territories.get(a.territory_id) if a.territory_id else None
             out.append(
                 a.model_copy(update={"territory": t.name, "pod": t.pod}) if t is not None else a
             )
@@ -271,9 +261,6 @@ class MsxGateway:
 
     async def aclose(self) -> None:
         await self.client.aclose()
-        close: Callable[[], Any] | None = getattr(self._owned_tokens, "aclose", None)
-        if close is not None:
-            await close()
 
     async def __aenter__(self) -> MsxGateway:
         return self
