@@ -43,6 +43,8 @@ MAX_PAGES = 1_000  # a runaway nextLink chain is a bug, not data
 # Requests in flight at once: well under Dataverse's 52 concurrent per user.
 MAX_IN_FLIGHT = 16
 _RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+# Long enough for a page of a big entity set; a hung MSX must still end in MsxUnreachable.
+TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 _ENTITY_ID = re.compile(r"\(([0-9a-fA-F-]{36})\)")
 
 
@@ -92,14 +94,14 @@ class MsxClient:
         on_event: Listener | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         jitter: Callable[[], float] = random.random,
-        timeout: httpx.Timeout | None = None,
+        timeout: httpx.Timeout = TIMEOUT,
     ) -> None:
+        self.tenant_id: str | None
         if isinstance(target, Settings):
-            self.base_url = target.msx_base_url.rstrip("/")
-            self.tenant_id: str | None = target.msx_tenant_id
+            base, self.tenant_id = target.msx_base_url, target.msx_tenant_id
         else:
-            self.base_url = target.rstrip("/")
-            self.tenant_id = None
+            base, self.tenant_id = target, None
+        self.base_url = base.rstrip("/")
         self.api_url = self.base_url + API_PATH
         self.page_size = page_size
         self.retry = retry
@@ -120,7 +122,6 @@ class MsxClient:
                 f'odata.include-annotations="{FORMATTED_TERM}",odata.maxpagesize={page_size}'
             ),
         }
-        timeout = timeout or httpx.Timeout(30.0, connect=10.0)
         # No redirects: one would carry the token to another host.
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False)
         self.requests_sent = 0
@@ -131,7 +132,7 @@ class MsxClient:
 
     def url(self, path: str, params: dict[str, str] | None = None) -> str:
         """The absolute URL for an API path (e.g. "accounts") and query options."""
-        url = self.api_url + path.lstrip("/")
+        url = self.api_url + path
         if params:
             url += "?" + encode_query(params)
         return url
@@ -160,12 +161,9 @@ class MsxClient:
         entity set is known to give nextLinks, so a full page without one is the end.
         `listener` hears of this request's retries and throttling."""
         _refuse_skip(params)
-        top = _top(params)
         rows: list[dict[str, Any]] = []
         url: str | None = self.url(path, params)
         seen: set[str] = set()
-        last_page = 0
-        truncated = False
         while url is not None:
             if url in seen or len(seen) >= MAX_PAGES:
                 # pragma: no mutate start
@@ -186,8 +184,6 @@ class MsxClient:
             # No nextLink, yet a page as full as the cap: MSX may have stopped short. Once
             # it has paged, though, the entity pages: no nextLink then means the end.
             truncated = not pages and len(seen) == 1 and last_page >= self.page_size
-        if top is not None and len(rows) >= top:
-            truncated = True
         return Collection(rows, truncated)
 
     def _check_next_link(self, link: object) -> str:
@@ -217,31 +213,22 @@ class MsxClient:
 
     # -- writes ------------------------------------------------------------------------
 
-    async def post(
-        self, path: str, body: dict[str, Any], *, listener: Listener | None = None
-    ) -> str:
+    async def post(self, path: str, body: dict[str, Any]) -> str:
         """Create a record; its GUID from `OData-EntityId` (or `Location`)."""
-        response = await self._send("POST", self.url(path), body=body, listener=listener)
-        for header in ("OData-EntityId", "Location"):
-            match = _ENTITY_ID.search(response.headers.get(header, ""))
+        response = await self._send("POST", self.url(path), body=body)
+        headers = response.headers
+        for value in headers.get_list("OData-EntityId") + headers.get_list("Location"):
+            match = _ENTITY_ID.search(value)
             if match:
                 return match.group(1).lower()
         raise MsxError(
             response.status_code, "", f"MSX created the {path} record but did not return its id"
         )
 
-    async def patch(
-        self,
-        path: str,
-        body: dict[str, Any],
-        *,
-        must_exist: bool = True,
-        listener: Listener | None = None,
-    ) -> None:
-        """Update a record. PATCH is an upsert in Dataverse: `must_exist` sends `If-Match: *`,
-        so a missing record answers 404 instead of being created."""
-        headers = {"If-Match": "*"} if must_exist else None
-        await self._send("PATCH", self.url(path), body=body, headers=headers, listener=listener)
+    async def patch(self, path: str, body: dict[str, Any]) -> None:
+        """Update a record. PATCH is an upsert in Dataverse: `If-Match: *` makes a missing
+        record answer 404 instead of being created."""
+        await self._send("PATCH", self.url(path), body=body, headers={"If-Match": "*"})
 
     # -- the request loop --------------------------------------------------------------
 
@@ -370,15 +357,8 @@ class MsxClient:
 
 
 def _refuse_skip(params: dict[str, str] | None) -> None:
-    if params and any(key.lstrip("$").lower() == "skip" for key in params):
+    if params and any(key.lower().removeprefix("$") == "skip" for key in params):
         raise ValueError("MSX does not support $skip; follow @odata.nextLink instead")
-
-
-def _top(params: dict[str, str] | None) -> int | None:
-    for key, value in (params or {}).items():
-        if key.lstrip("$").lower() == "top":
-            return int(value)
-    return None
 
 
 def _retry_after(value: str | None) -> float | None:
