@@ -545,7 +545,6 @@ async def test_concurrency_is_bounded() -> None:
     release.set()
     await asyncio.gather(*tasks)
     assert peak == 3
-    assert h.client.max_in_flight == 3
     assert h.client.requests_sent == 12
     await h.client.aclose()
 
@@ -602,6 +601,16 @@ async def test_post_without_id_is_an_error(h: Harness) -> None:
         "MSX answered 204: MSX created the tasks record but did not return its id."
         " What to do: this is likely a bot bug; please report it with msx-bot.log"
     )
+
+
+async def test_patch_only_updates_a_record_that_exists(h: Harness) -> None:
+    # PATCH is an upsert in Dataverse: `If-Match: *` turns a missing record into a 404.
+    route = h.router.patch(path=API_PATH + f"tasks({TASK_ID})").respond(204)
+    await h.client.patch(f"tasks({TASK_ID})", {"statecode": 1})
+    request = route.calls.last.request
+    assert request.headers["If-Match"] == "*"
+    assert request.headers["Content-Type"] == "application/json"
+    assert json.loads(request.content) == {"statecode": 1}
 
 
 async def test_post_is_not_resent_after_a_lost_answer(h: Harness) -> None:

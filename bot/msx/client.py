@@ -125,8 +125,6 @@ class MsxClient:
         # No redirects: one would carry the token to another host.
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False)
         self.requests_sent = 0
-        self.in_flight = 0
-        self.max_in_flight = 0
 
     # -- URLs --------------------------------------------------------------------------
 
@@ -304,19 +302,10 @@ class MsxClient:
     ) -> httpx.Response:
         # The bound covers the request only, never a back-off sleep.
         async with self._slots:
-            self.in_flight += 1
-            self.max_in_flight = max(self.max_in_flight, self.in_flight)
             self.requests_sent += 1
-            try:
-                headers = {**self._headers, **(extra or {}), "Authorization": f"Bearer {token}"}
-                content = None
-                if body is not None:
-                    content = json.dumps(body).encode()
-                    headers["Content-Type"] = "application/json"
-                # The URL is already encoded (a nextLink goes verbatim): httpx keeps it so.
-                return await self._http.request(method, url, headers=headers, content=content)
-            finally:
-                self.in_flight -= 1
+            headers = {**self._headers, **(extra or {}), "Authorization": f"Bearer {token}"}
+            # The URL is already encoded (a nextLink goes verbatim): httpx keeps it so.
+            return await self._http.request(method, url, headers=headers, json=body)
 
     async def _back_off(self, failures: int, reason: str, listener: Listener | None) -> None:
         # Full jitter: uniform in [0, min(cap, base * 2^n)).
