@@ -82,6 +82,10 @@ class MsxClient:
     `target` is the Settings or the org root URL (`https://<org>.crm.dynamics.com`).
     """
 
+    # Declared here, not in __init__: mutmut copies __init__ once a mutant, and mypy
+    # would take each copy's declaration for a redefinition.
+    tenant_id: str | None
+
     def __init__(
         self,
         target: Settings | str,
@@ -96,7 +100,6 @@ class MsxClient:
         jitter: Callable[[], float] = random.random,
         timeout: httpx.Timeout = TIMEOUT,
     ) -> None:
-        self.tenant_id: str | None
         if isinstance(target, Settings):
             base, self.tenant_id = target.msx_base_url, target.msx_tenant_id
         else:

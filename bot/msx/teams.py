@@ -68,6 +68,11 @@ class TeamReader:
     """Reads the teams of many accounts, as many requests at a time as the client's bound
     lets fly (which holds them all, milestones included, to that limit)."""
 
+    # Declared here, not in __init__: mutmut copies __init__ once a mutant, and mypy
+    # would take each copy's declaration for a redefinition.
+    _kept: dict[tuple[str, str, Role], TeamMember]
+    _queue: deque[str]
+
     def __init__(
         self,
         client: MsxClient,
@@ -83,8 +88,8 @@ class TeamReader:
         self._sizes = dict(sizes or {})
         self._emails = _Emails(users)
         self._result = Teams()
-        self._kept: dict[tuple[str, str, Role], TeamMember] = {}
-        self._queue: deque[str] = deque()
+        self._kept = {}
+        self._queue = deque()
 
     async def read(self, account_ids: Iterable[str]) -> Teams:
         ids = list(dict.fromkeys(guid(a) for a in account_ids))
@@ -214,13 +219,17 @@ class _Emails:
     newcomers at once, so little is left to ask at the end (the same people sit on many
     teams)."""
 
+    _asked: set[str]  # declared here for mutmut's copies of __init__, as in TeamReader
+    _pending: list[str]
+    _lookups: list[asyncio.Task[dict[str, Identity]]]
+
     def __init__(self, users: UsersLookup, page: int = PAGE_ROWS) -> None:
         self._users = users
         self._page = page
         self._eager = False
-        self._asked: set[str] = set()
-        self._pending: list[str] = []
-        self._lookups: list[asyncio.Task[dict[str, Identity]]] = []
+        self._asked = set()
+        self._pending = []
+        self._lookups = []
 
     def want(self, user_ids: Iterable[str]) -> None:
         for user_id in user_ids:
