@@ -211,6 +211,56 @@ async def test_teams_come_by_account_then_role_then_name(h: Harness) -> None:
     assert [m.name for m in teams.members] == ["Yan", "Abe", "bea", "Zed"]
 
 
+def asked_accounts(flt: str) -> list[str]:
+    return re.findall(r'"([0-9a-f-]{36})"', flt.split(" and ")[0])
+
+
+A, B, C, X, Y = (gid(n) for n in (1, 2, 3, 4, 5))
+
+
+@pytest.mark.parametrize(
+    ("bound", "sizes", "groups"),
+    [
+        # Even teams: an even share each, every lane at once.
+        (3, dict.fromkeys([A, B, C, X, Y, gid(6)], 60), [[A, B], [C, X], [Y, gid(6)]]),
+        # B would bring the first ask further from its share (95) than it is: not joined.
+        (2, {A: 40, B: 120, C: 20}, [[A], [B, C]]),
+        # Exactly as near as without it: joined.
+        (2, {A: 45, B: 100, C: 45}, [[A, B], [C]]),
+        # X and Y unknown: the average of the sizes known (60), so one page's worth.
+        (2, {gid(8): 60, gid(9): 60}, [[X, Y]]),
+    ],
+)
+async def test_accounts_are_shared_out_among_the_lanes_by_expected_rows(
+    bound: int, sizes: dict[str, int], groups: list[list[str]]
+) -> None:
+    h = make_harness(max_concurrency=bound)
+    accounts = [a for group in groups for a in group]
+    fake = FakeTeams([row(i, a, Role.DATA_SE) for i, a in enumerate(accounts)])
+    serve(h, fake)
+    teams = await TeamReader(h.client, no_emails, sizes=sizes).read(accounts)
+    assert sorted(asked_accounts(f) for f in fake.filters) == sorted(groups)
+    assert len(teams.members) == len(accounts)
+    await h.client.aclose()
+
+
+async def test_nobody_is_looked_up_twice(h: Harness) -> None:
+    # The same people sit on many teams: each is asked for once.
+    rows = [row(1, A, Role.DATA_SE), row(2, B, Role.DATA_SE)]
+    rows += [{**row(3, B, Role.APPS_SE), "_msp_systemuserid_value": gid(100_001)}]
+    h2 = make_harness(max_concurrency=2)
+    serve(h2, FakeTeams(rows))
+    asked: list[list[str]] = []
+
+    async def users(ids: list[str]) -> dict[str, Identity]:
+        asked.append(ids)
+        return {}
+
+    await TeamReader(h2.client, users, sizes={A: 90, B: 90}).read([A, B])
+    assert sorted(i for ids in asked for i in ids) == [gid(100_001), gid(100_002)]
+    await h2.client.aclose()
+
+
 async def test_no_accounts_no_requests(h: Harness) -> None:
     teams = await TeamReader(h.client, no_emails).read([])
     assert teams.members == [] and h.client.requests_sent == 0
