@@ -151,6 +151,17 @@ async def test_where_reading_on_cannot_move_on_accounts_are_split(h: Harness) ->
     assert any(f.count('","') == 0 for f in fake.filters)  # down to one account an ask
 
 
+async def test_two_accounts_are_split_before_their_roles(h: Harness) -> None:
+    # 60 infra SEs each, all called the same: together over a page that cannot be read
+    # on; apart, one page each.
+    rows = same_name([gid(1), gid(2)], 60, [Role.INFRA_SE])
+    fake = FakeTeams(rows)
+    serve(h, fake)
+    teams = await TeamReader(h.client, no_emails).read([gid(1), gid(2)])
+    assert keys(teams.members) == truth(rows) and teams.incomplete == []
+    assert teams.splits == 1
+
+
 async def test_then_one_account_is_asked_a_role_at_a_time(h: Harness) -> None:
     rows = same_name([gid(1)], 150, list(Role))  # 30 a role
     fake = FakeTeams(rows)
@@ -159,6 +170,7 @@ async def test_then_one_account_is_asked_a_role_at_a_time(h: Harness) -> None:
     assert keys(teams.members) == truth(rows) and teams.incomplete == []
     by_role = [f for f in fake.filters if "msp_qualifier2 eq" in f and " or " not in f]
     assert len(by_role) == 5
+    assert teams.splits == 1  # the benchmark reports it
 
 
 async def test_one_role_over_a_page_is_read_on_by_name(h: Harness) -> None:
@@ -182,6 +194,7 @@ async def test_when_msx_does_not_move_on_the_account_is_a_gap(h: Harness) -> Non
     teams = await TeamReader(h.client, no_emails).read([account])
     assert teams.incomplete == [account]
     assert len(teams.members) == 100  # what could be read is kept
+    assert teams.splits == 2  # the account, then its one role
 
 
 async def test_emails_are_looked_up_for_every_member(h: Harness) -> None:
