@@ -147,8 +147,9 @@ class TeamReader:
         if len(ask.accounts) > 1:
             half = len(ask.accounts) // 2
             await asyncio.gather(
-                self._read(_Ask(ask.accounts[:half], ask.role)),
-                self._read(_Ask(ask.accounts[half:], ask.role)),
+                # Several accounts: never of one role (only one account is split by role).
+                self._read(_Ask(ask.accounts[:half])),
+                self._read(_Ask(ask.accounts[half:])),
             )
         elif ask.role is None:
             await asyncio.gather(*(self._read(_Ask(ask.accounts, role)) for role in Role))
