@@ -44,6 +44,7 @@ class FakeTeams:
         self.rows = rows
         self.next_link = next_link
         self.filters: list[str] = []
+        self.selects: list[str] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         params = query(request)
@@ -52,6 +53,7 @@ class FakeTeams:
         else:
             flt, start = params["$filter"], 0
             self.filters.append(flt)
+            self.selects.append(params["$select"])
         assert "_msp_accountid_value" not in flt.split(" and ")[0]  # In() takes logical names
         ids = re.search(r"In\(PropertyName='msp_accountid',PropertyValues=\[(.*?)\]\)", flt)
         assert ids is not None, flt
@@ -128,6 +130,12 @@ async def test_a_cut_page_is_read_on_by_name(h: Harness) -> None:
     assert keys(teams.members) == truth(rows)
     assert len(fake.filters) == 2 and teams.splits == 0
     assert "msp_fullname ge" not in fake.filters[0]
+    # Corporate rows only, and just the columns the members are made of.
+    assert all(" and msp_qualifier1 eq 'Corporate' and " in f for f in fake.filters)
+    assert fake.selects == [
+        "_msp_accountid_value,msp_fullname,msp_qualifier2,msp_standardtitle,"
+        "_msp_systemuserid_value,msp_accountteamid"
+    ] * 2
     assert "msp_fullname ge 'Person 00099'" in fake.filters[1]
 
 
@@ -219,6 +227,8 @@ async def test_teams_come_by_account_then_role_then_name(h: Harness) -> None:
         row(2, gid(1), Role.DATA_SE, "bea"),
         row(3, gid(1), Role.GROWTH_SELLER, "Yan"),
         row(4, gid(1), Role.DATA_SE, "Abe"),
+        # Not one of ours (a seller without the Specialists IC title): skipped, not the end.
+        {**row(5, gid(1), Role.GROWTH_SELLER, "Aaron"), "msp_standardtitle": "CSA"},
     ]
     serve(h, FakeTeams(rows))
     teams = await TeamReader(h.client, no_emails).read(accounts)
