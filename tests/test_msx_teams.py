@@ -132,10 +132,14 @@ async def test_a_cut_page_is_read_on_by_name(h: Harness) -> None:
     assert "msp_fullname ge" not in fake.filters[0]
     # Corporate rows only, and just the columns the members are made of.
     assert all(" and msp_qualifier1 eq 'Corporate' and " in f for f in fake.filters)
-    assert fake.selects == [
-        "_msp_accountid_value,msp_fullname,msp_qualifier2,msp_standardtitle,"
-        "_msp_systemuserid_value,msp_accountteamid"
-    ] * 2
+    assert (
+        fake.selects
+        == [
+            "_msp_accountid_value,msp_fullname,msp_qualifier2,msp_standardtitle,"
+            "_msp_systemuserid_value,msp_accountteamid"
+        ]
+        * 2
+    )
     assert "msp_fullname ge 'Person 00099'" in fake.filters[1]
 
 
