@@ -515,5 +515,6 @@ async def test_from_settings_with_static_token() -> None:
     ) as gateway:
         assert await gateway.whoami() == ME
         assert gateway.base_url == BASE
+        assert gateway.client.bound == 4  # the client options reach the client
     request = router.calls.last.request
     assert request.headers["Authorization"] == f"Bearer {SECRET}"

@@ -8,15 +8,17 @@ it cuts at 100 silently, as the integration guide saw.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from msx_fixtures import API_PATH, Harness, gid, make_harness, page, query
+from msx_fixtures import API_PATH, Harness, dataverse_error, gid, make_harness, page, query
 
 from bot.domain import Identity, Role
+from bot.msx.errors import MsxError
 from bot.msx.teams import TeamReader
 
 Q2 = {
@@ -287,6 +289,35 @@ async def test_nobody_is_looked_up_twice(h: Harness) -> None:
     await TeamReader(h2.client, users, sizes={A: 90, B: 90}).read([A, B])
     assert sorted(i for ids in asked for i in ids) == [gid(100_001), gid(100_002)]
     await h2.client.aclose()
+
+
+async def test_a_failed_read_cancels_the_lookups_and_says_why(h: Harness) -> None:
+    # A's team comes in and its people are being looked up when B's query fails: the
+    # lookup is cancelled and awaited, and the caller hears of MSX's error.
+    looking_up = asyncio.Event()
+    cancelled = False
+
+    async def users(ids: list[str]) -> dict[str, Identity]:
+        nonlocal cancelled
+        looking_up.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled = True
+            raise
+        return {}
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        if gid(2) in query(request)["$filter"]:
+            await looking_up.wait()
+            return dataverse_error(400, "0x80040203", "Bad filter")
+        return page([row(1, gid(1), Role.DATA_SE)])
+
+    h.router.get(path=API_PATH + "msp_accountteams").mock(side_effect=answer)
+    reader = TeamReader(h.client, users, sizes={gid(1): 90, gid(2): 90})
+    with pytest.raises(MsxError):
+        await reader.read([gid(1), gid(2)])
+    assert cancelled
 
 
 async def test_no_accounts_no_requests(h: Harness) -> None:

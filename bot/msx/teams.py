@@ -235,6 +235,6 @@ class _Emails:
 
 
 def _with_email(member: TeamMember, person: Identity | None) -> TeamMember:
-    if person is None or not person.email or member.email == person.email:
+    if person is None or not person.email:
         return member
     return member.model_copy(update={"email": person.email})
