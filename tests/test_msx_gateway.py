@@ -236,6 +236,32 @@ async def test_where_msx_refuses_equal_user_id_it_asks_by_id(h: Harness, gw: Msx
     assert found.roles == {gid(3): tuple(Role)}
 
 
+async def test_where_equal_user_id_finds_no_row_it_asks_who_am_i(
+    h: Harness, gw: MsxGateway
+) -> None:
+    h.router.get(path=API_PATH + "systemusers").respond(json={"value": []})
+    h.router.get(path=API_PATH + "WhoAmI").respond(json={"UserId": ME})
+    h.router.get(path=f"{API_PATH}systemusers({ME})").respond(
+        json={"systemuserid": ME, "fullname": "Ana Silva"}
+    )
+    me = await gw.me()
+    assert (me.user_id, me.name) == (ME, "Ana Silva")
+
+
+async def test_a_listening_gateway_tells_of_waits_in_my_accounts(h: Harness) -> None:
+    heard: list[MsxEvent] = []
+    gw = h.gateway().listening(heard.append)
+    h.router.get(path=API_PATH + "systemusers").mock(return_value=me_row())
+    h.router.get(path=API_PATH + "msp_accountteams").mock(
+        side_effect=[*throttled_then(2, page([])), *[page([])] * 4]
+    )
+    h.router.get(path=f"{API_PATH}systemusers({ME})/teammembership_association").respond(
+        json={"value": []}
+    )
+    await gw.me_and_my_accounts()
+    assert [e.wait_seconds for e in heard] == [2.0]
+
+
 def growth_alignments(n: int) -> list[dict[str, Any]]:
     return [
         {**team_row(gid(n), "Cloud & AI"), "msp_accountteamid": gid(5000 + n)}

@@ -95,9 +95,8 @@ class MsxGateway:
             log.info("MSX refused EqualUserId (HTTP %s); asking WhoAmI", exc.status)
             # pragma: no mutate end
         else:
-            person = mapping.identity(found.items[0]) if found.items else None
-            if person is not None and person.user_id:
-                return person
+            if found.items:  # the row always names its id: it was asked for
+                return mapping.identity(found.items[0])
         return await self.user(await self.whoami())
 
     async def user(self, user_id: str) -> Identity:
