@@ -420,6 +420,21 @@ async def test_accounts_chunked_by_page(h: Harness, gw: MsxGateway) -> None:
     assert all(a.territory_id is None for a in accounts)
 
 
+async def test_accounts_come_with_their_territory_and_pod(h: Harness, gw: MsxGateway) -> None:
+    rows = [
+        {"accountid": gid(1), "name": "Contoso", "_territoryid_value": gid(9)},
+        {"accountid": gid(2), "name": "Fabrikam", "_territoryid_value": None},
+    ]
+    h.router.get(path=API_PATH + "accounts").respond(json={"value": rows})
+    territories = h.router.get(path=API_PATH + "territories").respond(
+        json={"value": [{"territoryid": gid(9), "name": "East.SMECC.MAA.0601"}]}
+    )
+    contoso, fabrikam = await gw.accounts([gid(1), gid(2)])
+    assert (contoso.territory, contoso.pod) == ("East.SMECC.MAA.0601", "East POD 06")
+    assert (fabrikam.territory, fabrikam.pod) == (None, None)
+    assert query(territories.calls.last.request)["$filter"] == f"(territoryid eq {gid(9)})"
+
+
 async def test_territories(h: Harness, gw: MsxGateway) -> None:
     route = h.router.get(path=API_PATH + "territories").respond(
         json={"value": [{"territoryid": gid(9), "name": "East.SMECC.MAA.0601"}]}
