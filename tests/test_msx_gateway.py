@@ -24,7 +24,7 @@ from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.domain import DiscoveryPath, Role
-from bot.msx.client import MsxEvent
+from bot.msx.client import MAX_GET_URL, MsxEvent
 from bot.msx.discovery import access_team_accounts
 from bot.msx.gateway import MsxGateway
 from bot.msx.mapping import FORMATTED
@@ -499,6 +499,42 @@ async def test_milestones_of_many_accounts_are_asked_side_by_side(
         assert sorted(map(len, asked)) == sorted(sizes)
         assert sorted(a for part in asked for a in part) == wanted
         assert {m.account_id for m in found.items} == set(wanted)
+
+
+async def test_milestones_that_may_be_cut_say_so(h: Harness, gw: MsxGateway) -> None:
+    # A nextLink back to itself: what MSX gave is kept, but it may not be all.
+    loop = f"{API}msp_engagementmilestones?$skiptoken=1"
+    h.router.get(path=API_PATH + "msp_engagementmilestones").respond(
+        json=page([milestone_row(1, gid(1))], loop).json()
+    )
+    found = await gw.milestones([gid(1)])
+    assert len(found.items) == 1 and found.may_be_truncated
+
+
+async def test_many_ids_never_make_a_url_msx_refuses(h: Harness) -> None:
+    # Pages of 1000 people would make a 60,000-character URL: split under the limit.
+    big = make_harness(page_size=1000)
+    route = big.router.get(path=API_PATH + "systemusers").mock(
+        side_effect=lambda request: page(
+            [{"systemuserid": i} for i in ids_in(query(request)["$filter"])]
+        )
+    )
+    wanted = [gid(n) for n in range(1000)]
+    assert set(await big.gateway().users(wanted)) == set(wanted)
+    assert route.call_count > 1
+    assert all(len(str(c.request.url)) <= MAX_GET_URL for c in route.calls)
+    await big.client.aclose()
+
+
+async def test_milestones_of_a_huge_book_never_make_a_url_msx_refuses(
+    h: Harness, gw: MsxGateway
+) -> None:
+    # 13,000 accounts in 16 queries would be 813 a query, over the URL limit: split.
+    route = h.router.get(path=API_PATH + "msp_engagementmilestones").respond(json={"value": []})
+    wanted = [gid(n) for n in range(13_000)]
+    await gw.milestones(wanted)
+    assert all(len(str(c.request.url)) <= MAX_GET_URL for c in route.calls)
+    assert sorted(a for c in route.calls for a in milestone_accounts(c.request)) == wanted
 
 
 async def test_a_full_page_of_milestones_without_next_link_is_all(

@@ -210,7 +210,10 @@ class MsxGateway:
             }
 
         async def part(chunk: list[str]) -> Collection[dict[str, Any]]:
-            found = await self._rows("msp_engagementmilestones", params(chunk), pages=True)
+            # The milestones page with nextLinks: a full page without one is the last.
+            found = await self.client.get_collection(
+                "msp_engagementmilestones", params(chunk), pages=True, listener=self._listener
+            )
             if on_done:
                 on_done(len(chunk))
             return found
@@ -231,12 +234,8 @@ class MsxGateway:
 
     # -- plumbing --------------------------------------------------------------------
 
-    async def _rows(
-        self, entity_set: str, params: dict[str, str], *, pages: bool = False
-    ) -> Collection[dict[str, Any]]:
-        return await self.client.get_collection(
-            entity_set, params, pages=pages, listener=self._listener
-        )
+    async def _rows(self, entity_set: str, params: dict[str, str]) -> Collection[dict[str, Any]]:
+        return await self.client.get_collection(entity_set, params, listener=self._listener)
 
     async def _by_ids(
         self, entity_set: str, key: str, select: str, ids: Iterable[str]
