@@ -60,7 +60,7 @@ class Harness:
     events: list[MsxEvent] = field(default_factory=list)
 
     def gateway(self) -> MsxGateway:
-        return MsxGateway(self.client, BASE)
+        return MsxGateway(self.client)
 
 
 def make_harness(**client_kwargs: Any) -> Harness:

@@ -54,7 +54,7 @@ def waits() -> Waits:
 @pytest.fixture
 async def gw(sb: SandboxMsx, waits: Waits) -> AsyncIterator[MsxGateway]:
     client = MsxClient(BASE, RotatingToken(["sandbox"]), transport=sb.transport(), sleep=waits)
-    async with MsxGateway(client, BASE) as gateway:
+    async with MsxGateway(client) as gateway:
         yield gateway
 
 
@@ -70,7 +70,7 @@ async def test_a_throttled_request_waits_retry_after_then_succeeds(
         on_event=events.append,
     )
     sb.faults.throttle(n=2, retry_after=7)
-    async with MsxGateway(client, BASE) as gw:
+    async with MsxGateway(client) as gw:
         assert await gw.whoami() == sb.dataset.me.user_id
     assert waits.seconds == [7, 7]
     assert [e.message for e in events] == ["MSX is throttling us; retrying in 7 s"] * 2
@@ -87,7 +87,7 @@ async def test_throttling_beyond_the_budget_is_reported_not_retried_forever(
         retry=RetryPolicy(throttle_budget=30),
     )
     sb.faults.throttle(n=10, retry_after=20)
-    async with MsxGateway(client, BASE) as gw:
+    async with MsxGateway(client) as gw:
         with pytest.raises(Throttled) as caught:
             await gw.whoami()
     assert waits.seconds == [20.0]  # a second 20 s would pass the 30 s budget
@@ -99,7 +99,7 @@ async def test_401_after_a_token_change_is_retried_once_with_a_fresh_token(sb: S
     sb.tokens = ("old", "new")
     tokens = RotatingToken(["old", "new"])
     client = MsxClient(BASE, tokens, transport=sb.transport())
-    async with MsxGateway(client, BASE) as gw:
+    async with MsxGateway(client) as gw:
         await gw.whoami()  # MSX has seen "old"
         tokens.index = 1  # the cached token was renewed before it expired
         sb.faults.reject_first_after_token_change()
@@ -110,7 +110,7 @@ async def test_401_after_a_token_change_is_retried_once_with_a_fresh_token(sb: S
 async def test_a_token_msx_keeps_refusing_says_how_to_sign_in(sb: SandboxMsx) -> None:
     sb.tokens = ("something-else",)
     client = MsxClient(BASE, RotatingToken(["stale", "still-stale"]), transport=sb.transport())
-    async with MsxGateway(client, BASE) as gw:
+    async with MsxGateway(client) as gw:
         with pytest.raises(TokenRejected) as caught:
             await gw.whoami()
     assert "still-stale" not in repr(caught.value) and "still-stale" not in str(caught.value)
@@ -120,7 +120,7 @@ async def test_off_vpn_is_reported_at_once_without_a_token_refresh(sb: SandboxMs
     tokens = RotatingToken(["sandbox"])
     client = MsxClient(BASE, tokens, transport=sb.transport())
     sb.faults.off_vpn = True
-    async with MsxGateway(client, BASE) as gw:
+    async with MsxGateway(client) as gw:
         with pytest.raises(OffVpn) as caught:
             await gw.whoami()
     assert tokens.refreshes == 0
@@ -158,7 +158,7 @@ async def test_a_hanging_msx_times_out_into_unreachable(sb: SandboxMsx) -> None:
             retry=RetryPolicy(max_attempts=2, backoff_base=0.01, backoff_cap=0.01),
         )
         sb.faults.hang = True
-        async with MsxGateway(client, server.url) as gw:
+        async with MsxGateway(client) as gw:
             with pytest.raises(MsxUnreachable):
                 await gw.whoami()
     finally:

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+import respx
 from msx_fixtures import (
     API,
     API_PATH,
@@ -23,7 +24,7 @@ from msx_fixtures import (
 )
 
 from bot.config import Settings
-from bot.msx.client import MsxClient, RetryPolicy, _retry_after
+from bot.msx.client import MAX_GET_URL, MsxClient, MsxEvent, RetryPolicy, _retry_after
 from bot.msx.errors import (
     MsxError,
     MsxProblem,
@@ -80,10 +81,30 @@ async def test_params_are_percent_encoded(h: Harness) -> None:
 
 async def test_settings_target_sets_base_and_tenant() -> None:
     settings = Settings(msx_base_url="https://org.example.test/", msx_tenant_id="t-1")
-    client = MsxClient(settings, _Static())
-    assert client.api_url == "https://org.example.test/api/data/v9.2/"
-    assert client.tenant_id == "t-1"
+    router = respx.MockRouter()
+    route = router.get(path=API_PATH + "WhoAmI").respond(401)
+    client = MsxClient(settings, _Static(), transport=httpx.MockTransport(router.async_handler))
+    assert client.url("WhoAmI") == "https://org.example.test/api/data/v9.2/WhoAmI"
+    # A rejected sign-in names the tenant to sign in to.
+    with pytest.raises(TokenRejected, match=r"`az login --tenant t-1`"):
+        await client.get_json("WhoAmI")
+    assert route.call_count == 2
     await client.aclose()
+
+
+async def test_an_org_url_with_a_trailing_slash() -> None:
+    client = MsxClient("https://org.example.test/", _Static())
+    assert client.url("WhoAmI") == "https://org.example.test/api/data/v9.2/WhoAmI"
+    await client.aclose()
+
+
+async def test_a_url_at_dataverses_limit_is_sent_one_over_is_refused(h: Harness) -> None:
+    h.router.get(path__startswith=API_PATH).respond(json={"value": []})
+    path = "x" * (MAX_GET_URL - len(API))
+    await h.client.get_collection(path)
+    with pytest.raises(ValueError, match="over Dataverse's limit"):
+        await h.client.get_collection(path + "x")
+    assert h.client.requests_sent == 1
 
 
 class _Static:
@@ -190,6 +211,49 @@ async def test_429_without_retry_after_waits_default(h: Harness) -> None:
     )
     await h.client.get_json("WhoAmI")
     assert h.sleep.waits == [RetryPolicy().throttle_default_wait]
+
+
+@pytest.mark.parametrize("retry_after", ["0", "-3", "Wed, 21 Oct 2015 07:28:00 GMT"])
+async def test_429_with_no_wait_left_still_waits_the_minimum(h: Harness, retry_after: str) -> None:
+    # "Retry-After: 0" or a date already past: wait a little rather than spin on MSX.
+    h.router.get(path=API_PATH + "WhoAmI").mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": retry_after}),
+            httpx.Response(200, json=WHOAMI),
+        ]
+    )
+    await h.client.get_json("WhoAmI")
+    assert h.sleep.waits == [RetryPolicy().throttle_min_wait]
+
+
+async def test_a_requests_listener_hears_its_throttling_and_retries(h: Harness) -> None:
+    # One person's refresh shows its own waits: the listener given with the request.
+    h.router.get(path=API_PATH + "accounts").mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "3"}),
+            httpx.Response(503),
+            page([{"n": 1}]),
+        ]
+    )
+    heard: list[MsxEvent] = []
+    await h.client.get_collection("accounts", listener=heard.append)
+    assert [(e.kind, e.wait_seconds, e.reason) for e in heard] == [
+        ("throttled", 3.0, ""),
+        ("retrying", 0.5, "HTTP 503"),
+    ]
+    assert heard == h.events  # the client's own listener hears the same
+
+
+async def test_429_waits_up_to_the_whole_budget(h: Harness) -> None:
+    h.router.get(path=API_PATH + "WhoAmI").mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "60"}),
+            httpx.Response(429, headers={"Retry-After": "60"}),
+            httpx.Response(200, json=WHOAMI),
+        ]
+    )
+    assert await h.client.get_json("WhoAmI") == WHOAMI
+    assert h.sleep.waits == [60.0, 60.0]  # 120 s: the budget, not over it
 
 
 async def test_429_beyond_budget_is_throttled(h: Harness) -> None:
@@ -313,10 +377,31 @@ async def test_non_json_error_body(h: Harness) -> None:
     assert err.message == "<html><body> Not Found </body></html>"
 
 
-async def test_non_json_success_body(h: Harness) -> None:
-    h.router.get(path=API_PATH + "WhoAmI").respond(200, text="<html>login</html>")
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"<html>login</html>", "MSX answered with something not JSON"),
+        (b"[1, 2]", "MSX answered with unexpected JSON"),
+    ],
+)
+async def test_a_success_body_that_is_no_json_object_is_an_error(
+    h: Harness, body: bytes, problem: str
+) -> None:
+    h.router.get(path=API_PATH + "WhoAmI").respond(200, content=body)
+    with pytest.raises(MsxError) as caught:
+        await h.client.get_json("WhoAmI")
+    assert caught.value.user_message == (
+        f"MSX answered 200: {problem}."
+        " What to do: this is likely a bot bug; please report it with msx-bot.log"
+    )
+
+
+async def test_a_redirect_is_not_followed(h: Harness) -> None:
+    # Following it would carry the token to wherever it points.
+    h.router.get(path=API_PATH + "WhoAmI").respond(302, headers={"Location": "https://evil.test/"})
     with pytest.raises(MsxError):
         await h.client.get_json("WhoAmI")
+    assert h.client.requests_sent == 1
 
 
 async def test_every_problem_is_an_msx_problem() -> None:
@@ -345,13 +430,59 @@ async def test_next_link_followed_verbatim(h: Harness) -> None:
     assert second.headers["Authorization"].startswith("Bearer ")
 
 
-async def test_next_link_to_another_host_is_refused(h: Harness) -> None:
-    h.router.get(path=API_PATH + "accounts").mock(
-        return_value=page([{"n": 1}], "https://evil.example.test/steal?x=1")
-    )
-    with pytest.raises(MsxError):
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://evil.example.test/steal?x=1",
+        "http://msx.example.test/api/data/v9.2/accounts?$skiptoken=2",  # not TLS
+        "https://msx.example.test:8443/api/data/v9.2/accounts?$skiptoken=2",
+    ],
+)
+async def test_next_link_to_another_host_is_refused(h: Harness, link: str) -> None:
+    # The token goes with every request: never to anywhere but MSX itself.
+    h.router.get(path=API_PATH + "accounts").mock(return_value=page([{"n": 1}], link))
+    with pytest.raises(MsxError) as caught:
         await h.client.get_collection("accounts")
     assert h.client.requests_sent == 1
+    assert caught.value.user_message == (
+        "MSX answered 200: MSX sent a nextLink to another host; not followed."
+        " What to do: this is likely a bot bug; please report it with msx-bot.log"
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "problem"),
+    [
+        ({"value": [], "@odata.nextLink": 7}, "MSX sent a malformed nextLink"),
+        ({"value": {"n": 1}}, "expected a collection from accounts"),
+    ],
+)
+async def test_a_page_not_shaped_as_a_collection_is_an_error(
+    h: Harness, answer: dict[str, object], problem: str
+) -> None:
+    h.router.get(path=API_PATH + "accounts").respond(json=answer)
+    with pytest.raises(MsxError) as caught:
+        await h.client.get_collection("accounts")
+    assert caught.value.user_message == (
+        f"MSX answered 200: {problem}."
+        " What to do: this is likely a bot bug; please report it with msx-bot.log"
+    )
+
+
+async def test_a_next_link_chain_stops_at_max_pages(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every page links to a new one: stop after MAX_PAGES (3 here) and say it may be cut.
+    monkeypatch.setattr("bot.msx.client.MAX_PAGES", 3)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        n = int(query(request).get("$skiptoken", "0"))
+        return page([{"n": n}], f"{API}accounts?$skiptoken={n + 1}")
+
+    h.router.get(path=API_PATH + "accounts").mock(side_effect=answer)
+    result = await h.client.get_collection("accounts")
+    assert [r["n"] for r in result.items] == [0, 1, 2] and result.may_be_truncated
+    assert h.client.requests_sent == 3
 
 
 async def test_full_page_without_next_link_may_be_truncated(h: Harness) -> None:
@@ -367,12 +498,6 @@ async def test_a_full_last_page_after_paging_is_the_end(h: Harness) -> None:
     h.router.get(path=API_PATH + "p2").respond(json={"value": [{}] * 100})
     result = await h.client.get_collection("p1")
     assert len(result) == 200 and not result.may_be_truncated
-
-
-async def test_top_reached_may_be_truncated(h: Harness) -> None:
-    h.router.get(path=API_PATH + "five").respond(json={"value": [{}] * 5})
-    assert (await h.client.get_collection("five", {"$top": "5"})).may_be_truncated
-    assert not (await h.client.get_collection("five", {"$top": "10"})).may_be_truncated
 
 
 @pytest.mark.parametrize("key", ["$skip", "$SKIP", "skip"])
@@ -420,7 +545,6 @@ async def test_concurrency_is_bounded() -> None:
     release.set()
     await asyncio.gather(*tasks)
     assert peak == 3
-    assert h.client.max_in_flight == 3
     assert h.client.requests_sent == 12
     await h.client.aclose()
 
@@ -470,9 +594,23 @@ async def test_post_falls_back_to_location(h: Harness) -> None:
 
 
 async def test_post_without_id_is_an_error(h: Harness) -> None:
-    h.router.post(path=API_PATH + "tasks").respond(204)
-    with pytest.raises(MsxError):
+    h.router.post(path=API_PATH + "tasks").respond(204, headers={"Location": "elsewhere"})
+    with pytest.raises(MsxError) as caught:
         await h.client.post("tasks", {"subject": "x"})
+    assert caught.value.user_message == (
+        "MSX answered 204: MSX created the tasks record but did not return its id."
+        " What to do: this is likely a bot bug; please report it with msx-bot.log"
+    )
+
+
+async def test_patch_only_updates_a_record_that_exists(h: Harness) -> None:
+    # PATCH is an upsert in Dataverse: `If-Match: *` turns a missing record into a 404.
+    route = h.router.patch(path=API_PATH + f"tasks({TASK_ID})").respond(204)
+    await h.client.patch(f"tasks({TASK_ID})", {"statecode": 1})
+    request = route.calls.last.request
+    assert request.headers["If-Match"] == "*"
+    assert request.headers["Content-Type"] == "application/json"
+    assert json.loads(request.content) == {"statecode": 1}
 
 
 async def test_post_is_not_resent_after_a_lost_answer(h: Harness) -> None:

@@ -8,15 +8,17 @@ it cuts at 100 silently, as the integration guide saw.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from msx_fixtures import API_PATH, Harness, gid, make_harness, page, query
+from msx_fixtures import API_PATH, Harness, dataverse_error, gid, make_harness, page, query
 
 from bot.domain import Identity, Role
+from bot.msx.errors import MsxError
 from bot.msx.teams import TeamReader
 
 Q2 = {
@@ -44,6 +46,7 @@ class FakeTeams:
         self.rows = rows
         self.next_link = next_link
         self.filters: list[str] = []
+        self.selects: list[str] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         params = query(request)
@@ -52,6 +55,7 @@ class FakeTeams:
         else:
             flt, start = params["$filter"], 0
             self.filters.append(flt)
+            self.selects.append(params["$select"])
         assert "_msp_accountid_value" not in flt.split(" and ")[0]  # In() takes logical names
         ids = re.search(r"In\(PropertyName='msp_accountid',PropertyValues=\[(.*?)\]\)", flt)
         assert ids is not None, flt
@@ -127,6 +131,17 @@ async def test_a_cut_page_is_read_on_by_name(h: Harness) -> None:
     teams = await TeamReader(h.client, no_emails).read(accounts)
     assert keys(teams.members) == truth(rows)
     assert len(fake.filters) == 2 and teams.splits == 0
+    assert "msp_fullname ge" not in fake.filters[0]
+    # Corporate rows only, and just the columns the members are made of.
+    assert all(" and msp_qualifier1 eq 'Corporate' and " in f for f in fake.filters)
+    assert (
+        fake.selects
+        == [
+            "_msp_accountid_value,msp_fullname,msp_qualifier2,msp_standardtitle,"
+            "_msp_systemuserid_value,msp_accountteamid"
+        ]
+        * 2
+    )
     assert "msp_fullname ge 'Person 00099'" in fake.filters[1]
 
 
@@ -151,6 +166,17 @@ async def test_where_reading_on_cannot_move_on_accounts_are_split(h: Harness) ->
     assert any(f.count('","') == 0 for f in fake.filters)  # down to one account an ask
 
 
+async def test_two_accounts_are_split_before_their_roles(h: Harness) -> None:
+    # 60 infra SEs each, all called the same: together over a page that cannot be read
+    # on; apart, one page each.
+    rows = same_name([gid(1), gid(2)], 60, [Role.INFRA_SE])
+    fake = FakeTeams(rows)
+    serve(h, fake)
+    teams = await TeamReader(h.client, no_emails).read([gid(1), gid(2)])
+    assert keys(teams.members) == truth(rows) and teams.incomplete == []
+    assert teams.splits == 1
+
+
 async def test_then_one_account_is_asked_a_role_at_a_time(h: Harness) -> None:
     rows = same_name([gid(1)], 150, list(Role))  # 30 a role
     fake = FakeTeams(rows)
@@ -159,6 +185,7 @@ async def test_then_one_account_is_asked_a_role_at_a_time(h: Harness) -> None:
     assert keys(teams.members) == truth(rows) and teams.incomplete == []
     by_role = [f for f in fake.filters if "msp_qualifier2 eq" in f and " or " not in f]
     assert len(by_role) == 5
+    assert teams.splits == 1  # the benchmark reports it
 
 
 async def test_one_role_over_a_page_is_read_on_by_name(h: Harness) -> None:
@@ -182,6 +209,7 @@ async def test_when_msx_does_not_move_on_the_account_is_a_gap(h: Harness) -> Non
     teams = await TeamReader(h.client, no_emails).read([account])
     assert teams.incomplete == [account]
     assert len(teams.members) == 100  # what could be read is kept
+    assert teams.splits == 2  # the account, then its one role
 
 
 async def test_emails_are_looked_up_for_every_member(h: Harness) -> None:
@@ -205,10 +233,91 @@ async def test_teams_come_by_account_then_role_then_name(h: Harness) -> None:
         row(2, gid(1), Role.DATA_SE, "bea"),
         row(3, gid(1), Role.GROWTH_SELLER, "Yan"),
         row(4, gid(1), Role.DATA_SE, "Abe"),
+        # Not one of ours (a seller without the Specialists IC title): skipped, not the end.
+        {**row(5, gid(1), Role.GROWTH_SELLER, "Aaron"), "msp_standardtitle": "CSA"},
     ]
     serve(h, FakeTeams(rows))
     teams = await TeamReader(h.client, no_emails).read(accounts)
     assert [m.name for m in teams.members] == ["Yan", "Abe", "bea", "Zed"]
+
+
+def asked_accounts(flt: str) -> list[str]:
+    return re.findall(r'"([0-9a-f-]{36})"', flt.split(" and ")[0])
+
+
+A, B, C, X, Y = (gid(n) for n in (1, 2, 3, 4, 5))
+
+
+@pytest.mark.parametrize(
+    ("bound", "sizes", "groups"),
+    [
+        # Even teams: an even share each, every lane at once.
+        (3, dict.fromkeys([A, B, C, X, Y, gid(6)], 60), [[A, B], [C, X], [Y, gid(6)]]),
+        # B would bring the first ask further from its share (95) than it is: not joined.
+        (2, {A: 40, B: 120, C: 20}, [[A], [B, C]]),
+        # Exactly as near as without it: joined.
+        (2, {A: 45, B: 100, C: 45}, [[A, B], [C]]),
+        # X and Y unknown: the average of the sizes known (60), so one page's worth.
+        (2, {gid(8): 60, gid(9): 60}, [[X, Y]]),
+    ],
+)
+async def test_accounts_are_shared_out_among_the_lanes_by_expected_rows(
+    bound: int, sizes: dict[str, int], groups: list[list[str]]
+) -> None:
+    h = make_harness(max_concurrency=bound)
+    accounts = [a for group in groups for a in group]
+    fake = FakeTeams([row(i, a, Role.DATA_SE) for i, a in enumerate(accounts)])
+    serve(h, fake)
+    teams = await TeamReader(h.client, no_emails, sizes=sizes).read(accounts)
+    assert sorted(asked_accounts(f) for f in fake.filters) == sorted(groups)
+    assert len(teams.members) == len(accounts)
+    await h.client.aclose()
+
+
+async def test_nobody_is_looked_up_twice(h: Harness) -> None:
+    # The same people sit on many teams: each is asked for once.
+    rows = [row(1, A, Role.DATA_SE), row(2, B, Role.DATA_SE)]
+    rows += [{**row(3, B, Role.APPS_SE), "_msp_systemuserid_value": gid(100_001)}]
+    h2 = make_harness(max_concurrency=2)
+    serve(h2, FakeTeams(rows))
+    asked: list[list[str]] = []
+
+    async def users(ids: list[str]) -> dict[str, Identity]:
+        asked.append(ids)
+        return {}
+
+    await TeamReader(h2.client, users, sizes={A: 90, B: 90}).read([A, B])
+    assert sorted(i for ids in asked for i in ids) == [gid(100_001), gid(100_002)]
+    await h2.client.aclose()
+
+
+async def test_a_failed_read_cancels_the_lookups_and_says_why(h: Harness) -> None:
+    # A's team comes in and its people are being looked up when B's query fails: the
+    # lookup is cancelled and awaited, and the caller hears of MSX's error.
+    looking_up = asyncio.Event()
+    cancelled = False
+
+    async def users(ids: list[str]) -> dict[str, Identity]:
+        nonlocal cancelled
+        looking_up.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled = True
+            raise
+        return {}
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        if gid(2) in query(request)["$filter"]:
+            await looking_up.wait()
+            return dataverse_error(400, "0x80040203", "Bad filter")
+        return page([row(1, gid(1), Role.DATA_SE)])
+
+    h.router.get(path=API_PATH + "msp_accountteams").mock(side_effect=answer)
+    reader = TeamReader(h.client, users, sizes={gid(1): 90, gid(2): 90})
+    with pytest.raises(MsxError):
+        await reader.read([gid(1), gid(2)])
+    assert cancelled
 
 
 async def test_no_accounts_no_requests(h: Harness) -> None:

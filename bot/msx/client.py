@@ -43,6 +43,8 @@ MAX_PAGES = 1_000  # a runaway nextLink chain is a bug, not data
 # Requests in flight at once: well under Dataverse's 52 concurrent per user.
 MAX_IN_FLIGHT = 16
 _RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+# Long enough for a page of a big entity set; a hung MSX must still end in MsxUnreachable.
+TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 _ENTITY_ID = re.compile(r"\(([0-9a-fA-F-]{36})\)")
 
 
@@ -62,7 +64,6 @@ class MsxEvent:
 
     kind: Literal["throttled", "retrying"]
     wait_seconds: float
-    attempt: int = 0
     reason: str = ""
 
     @property
@@ -81,6 +82,10 @@ class MsxClient:
     `target` is the Settings or the org root URL (`https://<org>.crm.dynamics.com`).
     """
 
+    # Declared here, not in __init__: mutmut copies __init__ once a mutant, and mypy
+    # would take each copy's declaration for a redefinition.
+    tenant_id: str | None
+
     def __init__(
         self,
         target: Settings | str,
@@ -93,14 +98,13 @@ class MsxClient:
         on_event: Listener | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         jitter: Callable[[], float] = random.random,
-        timeout: httpx.Timeout | None = None,
+        timeout: httpx.Timeout = TIMEOUT,
     ) -> None:
         if isinstance(target, Settings):
-            self.base_url = target.msx_base_url.rstrip("/")
-            self.tenant_id: str | None = target.msx_tenant_id
+            base, self.tenant_id = target.msx_base_url, target.msx_tenant_id
         else:
-            self.base_url = target.rstrip("/")
-            self.tenant_id = None
+            base, self.tenant_id = target, None
+        self.base_url = base.rstrip("/")
         self.api_url = self.base_url + API_PATH
         self.page_size = page_size
         self.retry = retry
@@ -121,18 +125,15 @@ class MsxClient:
                 f'odata.include-annotations="{FORMATTED_TERM}",odata.maxpagesize={page_size}'
             ),
         }
-        timeout = timeout or httpx.Timeout(30.0, connect=10.0)
         # No redirects: one would carry the token to another host.
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False)
         self.requests_sent = 0
-        self.in_flight = 0
-        self.max_in_flight = 0
 
     # -- URLs --------------------------------------------------------------------------
 
     def url(self, path: str, params: dict[str, str] | None = None) -> str:
         """The absolute URL for an API path (e.g. "accounts") and query options."""
-        url = self.api_url + path.lstrip("/")
+        url = self.api_url + path
         if params:
             url += "?" + encode_query(params)
         return url
@@ -161,15 +162,14 @@ class MsxClient:
         entity set is known to give nextLinks, so a full page without one is the end.
         `listener` hears of this request's retries and throttling."""
         _refuse_skip(params)
-        top = _top(params)
         rows: list[dict[str, Any]] = []
         url: str | None = self.url(path, params)
         seen: set[str] = set()
-        last_page = 0
-        truncated = False
         while url is not None:
             if url in seen or len(seen) >= MAX_PAGES:
+                # pragma: no mutate start
                 log.warning("Stopped following nextLink for %s after %d pages", path, len(seen))
+                # pragma: no mutate end
                 truncated = True
                 break
             seen.add(url)
@@ -185,8 +185,6 @@ class MsxClient:
             # No nextLink, yet a page as full as the cap: MSX may have stopped short. Once
             # it has paged, though, the entity pages: no nextLink then means the end.
             truncated = not pages and len(seen) == 1 and last_page >= self.page_size
-        if top is not None and len(rows) >= top:
-            truncated = True
         return Collection(rows, truncated)
 
     def _check_next_link(self, link: object) -> str:
@@ -216,31 +214,22 @@ class MsxClient:
 
     # -- writes ------------------------------------------------------------------------
 
-    async def post(
-        self, path: str, body: dict[str, Any], *, listener: Listener | None = None
-    ) -> str:
+    async def post(self, path: str, body: dict[str, Any]) -> str:
         """Create a record; its GUID from `OData-EntityId` (or `Location`)."""
-        response = await self._send("POST", self.url(path), body=body, listener=listener)
-        for header in ("OData-EntityId", "Location"):
-            match = _ENTITY_ID.search(response.headers.get(header, ""))
+        response = await self._send("POST", self.url(path), body=body)
+        headers = response.headers
+        for value in headers.get_list("OData-EntityId") + headers.get_list("Location"):
+            match = _ENTITY_ID.search(value)
             if match:
                 return match.group(1).lower()
         raise MsxError(
             response.status_code, "", f"MSX created the {path} record but did not return its id"
         )
 
-    async def patch(
-        self,
-        path: str,
-        body: dict[str, Any],
-        *,
-        must_exist: bool = True,
-        listener: Listener | None = None,
-    ) -> None:
-        """Update a record. PATCH is an upsert in Dataverse: `must_exist` sends `If-Match: *`,
-        so a missing record answers 404 instead of being created."""
-        headers = {"If-Match": "*"} if must_exist else None
-        await self._send("PATCH", self.url(path), body=body, headers=headers, listener=listener)
+    async def patch(self, path: str, body: dict[str, Any]) -> None:
+        """Update a record. PATCH is an upsert in Dataverse: `If-Match: *` makes a missing
+        record answer 404 instead of being created."""
+        await self._send("PATCH", self.url(path), body=body, headers={"If-Match": "*"})
 
     # -- the request loop --------------------------------------------------------------
 
@@ -274,7 +263,9 @@ class MsxClient:
                 )
                 failures += 1
                 if failures >= self.retry.max_attempts or not (idempotent or sure_unsent):
+                    # pragma: no mutate start
                     log.warning("MSX %s %s failed: %s", method, _path_of(url), reason)
+                    # pragma: no mutate end
                     raise MsxUnreachable(maybe_applied=not sure_unsent) from exc
                 await self._back_off(failures, reason, listener)
                 continue
@@ -299,7 +290,7 @@ class MsxClient:
                 if throttled_for + wait > self.retry.throttle_budget:
                     raise Throttled(throttled_for, wait)
                 throttled_for += wait
-                self._emit(MsxEvent("throttled", wait, reason="429"), listener)
+                self._emit(MsxEvent("throttled", wait), listener)
                 await self._sleep(wait)
                 continue
             if status in _RETRYABLE_STATUS and idempotent:
@@ -314,25 +305,16 @@ class MsxClient:
     ) -> httpx.Response:
         # The bound covers the request only, never a back-off sleep.
         async with self._slots:
-            self.in_flight += 1
-            self.max_in_flight = max(self.max_in_flight, self.in_flight)
             self.requests_sent += 1
-            try:
-                headers = {**self._headers, **(extra or {}), "Authorization": f"Bearer {token}"}
-                content = None
-                if body is not None:
-                    content = json.dumps(body).encode()
-                    headers["Content-Type"] = "application/json"
-                # The URL is already encoded (a nextLink goes verbatim): httpx keeps it so.
-                return await self._http.request(method, url, headers=headers, content=content)
-            finally:
-                self.in_flight -= 1
+            headers = {**self._headers, **(extra or {}), "Authorization": f"Bearer {token}"}
+            # The URL is already encoded (a nextLink goes verbatim): httpx keeps it so.
+            return await self._http.request(method, url, headers=headers, json=body)
 
     async def _back_off(self, failures: int, reason: str, listener: Listener | None) -> None:
         # Full jitter: uniform in [0, min(cap, base * 2^n)).
         ceiling = min(self.retry.backoff_cap, self.retry.backoff_base * 2 ** (failures - 1))
         wait = self._jitter() * ceiling
-        self._emit(MsxEvent("retrying", wait, attempt=failures, reason=reason), listener)
+        self._emit(MsxEvent("retrying", wait, reason=reason), listener)
         await self._sleep(wait)
 
     def _throttle_wait(self, response: httpx.Response) -> float:
@@ -342,14 +324,14 @@ class MsxClient:
         return max(wait, self.retry.throttle_min_wait)
 
     def _emit(self, event: MsxEvent, listener: Listener | None) -> None:
-        log.info("%s", event.message)
+        log.info("%s", event.message)  # pragma: no mutate
         for hears in (self._on_event, listener):
             if hears is None:
                 continue
             try:
                 hears(event)
             except Exception:  # a broken progress bar must not break the request
-                log.exception("on_event callback failed")
+                log.exception("on_event callback failed")  # pragma: no mutate
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -367,30 +349,24 @@ class MsxClient:
 
 
 def _refuse_skip(params: dict[str, str] | None) -> None:
-    if params and any(key.lstrip("$").lower() == "skip" for key in params):
+    if params and any(key.lower().removeprefix("$") == "skip" for key in params):
         raise ValueError("MSX does not support $skip; follow @odata.nextLink instead")
 
 
-def _top(params: dict[str, str] | None) -> int | None:
-    for key, value in (params or {}).items():
-        if key.lstrip("$").lower() == "top":
-            return int(value)
-    return None
-
-
 def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header: delta-seconds or an HTTP date."""
+    """Seconds from a Retry-After header: delta-seconds or an HTTP date (below zero for a
+    date past; the caller waits at least throttle_min_wait)."""
     if not value:
         return None
     try:
-        return max(float(value), 0.0)
+        return float(value)
     except ValueError:
         pass
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(when.timestamp() - time.time(), 0.0)
+    return when.timestamp() - time.time()
 
 
 def _path_of(url: str) -> str:

@@ -68,7 +68,7 @@ async def alignments(
             except MsxError as exc:
                 if after is None or exc.status != 400:
                     raise
-                log.info("MSX refused reading alignments on by id (HTTP 400)")
+                log.info("MSX refused reading alignments on by id (HTTP 400)")  # pragma: no mutate
                 return Collection(rows, True)
             rows += page.items
             last = mapping.team_row_id(page.items[-1]) if page.items else None
@@ -122,7 +122,9 @@ async def combine(
     # Cut alignments, filled in from the access teams: whole only if the access teams hold
     # every account the alignments did give (then they likely hold the cut ones too).
     covered = ordered.keys() <= set(teams.items) and not teams.may_be_truncated
+    # pragma: no mutate start
     log.warning("My alignments were cut short; %d account(s) added from access teams", len(extra))
+    # pragma: no mutate end
     return MyAccounts({**ordered, **extra}, DiscoveryPath.ACCOUNT_TEAMS, covered)
 
 

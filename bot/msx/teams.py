@@ -11,10 +11,11 @@ Should that not move on (more rows of one name than a page holds), what was aske
 split: two halves, then one account a role at a time; one (account, role) that still
 cannot move on is reported as incomplete (the user sees it as a gap).
 
-Each of the lanes (as many as the client lets requests fly) asks for an even share of the
-rows expected (from the team sizes of the last snapshot, else a guess) and reads it page
-after page: a page's worth of rows costs one request, and the lanes run dry together. While
-the teams come in, the members' e-mails are looked up.
+The accounts are shared out at once among as many lanes as the client lets requests fly:
+each asks for an even share of the rows expected (from the team sizes of the last
+snapshot, else a guess) and reads it page after page: a page's worth of rows costs one
+request, and the lanes run dry together. While the teams come in, each newcomer's e-mail
+is looked up.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from bot.msx.collection import Collection
 from bot.msx.odata import and_, eq, guid, literal, or_
 from bot.msx.queries import in_, role_filter
 
-PAGE_ROWS = 100  # MSX's page: Prefer odata.maxpagesize=100
 # The fewest rows a request asks for: just under a page, so that a small book's teams
 # come in one round trip, side by side.
 TARGET_ROWS = 95
@@ -68,6 +68,10 @@ class TeamReader:
     """Reads the teams of many accounts, as many requests at a time as the client's bound
     lets fly (which holds them all, milestones included, to that limit)."""
 
+    # Declared here, not in __init__: mutmut copies __init__ once a mutant, and mypy
+    # would take each copy's declaration for a redefinition.
+    _kept: dict[tuple[str, str, Role], TeamMember]
+
     def __init__(
         self,
         client: MsxClient,
@@ -83,17 +87,12 @@ class TeamReader:
         self._sizes = dict(sizes or {})
         self._emails = _Emails(users)
         self._result = Teams()
-        self._kept: dict[tuple[str, str, Role], TeamMember] = {}
-        self._queue: deque[str] = deque()
+        self._kept = {}
 
     async def read(self, account_ids: Iterable[str]) -> Teams:
         ids = list(dict.fromkeys(guid(a) for a in account_ids))
-        self._queue = deque(ids)
-        # An even share of the rows for each lane: every lane reads its pages one after
-        # another, all of them full but the last, and the lanes finish together.
-        self._lanes_to_start = min(self._client.bound, len(ids))
         try:
-            await asyncio.gather(*(self._lane() for _ in range(self._lanes_to_start)))
+            await asyncio.gather(*(self._lane(ask) for ask in self._shares(ids)))
             people = await self._emails.all()
         finally:
             await self._emails.aclose()
@@ -106,28 +105,29 @@ class TeamReader:
 
     # -- lanes ---------------------------------------------------------------------------
 
-    async def _lane(self) -> None:
-        while self._queue:
-            ask = self._next_ask()
-            if not self._queue:
-                self._emails.eager()  # every account asked for: look people up at once
-            await self._read(ask)
-            if self._on_done:
-                self._on_done(len(ask.accounts))
+    async def _lane(self, ask: _Ask) -> None:
+        await self._read(ask)
+        if self._on_done:
+            self._on_done(len(ask.accounts))
 
-    def _next_ask(self) -> _Ask:
-        """A lane's share of the rows still to ask for (at least one account): what is
-        left, split evenly among the lanes that have not asked yet."""
-        lanes = max(self._lanes_to_start, 1)
-        self._lanes_to_start -= 1
-        share = max(TARGET_ROWS, sum(map(self._expected, self._queue)) / lanes)
-        first = self._queue.popleft()
-        accounts, rows = [first], self._expected(first)
-        # An account joins while that brings the ask nearer its share than it was.
-        while self._queue and rows + self._expected(self._queue[0]) / 2 <= share:
-            rows += self._expected(self._queue[0])
-            accounts.append(self._queue.popleft())
-        return _Ask(tuple(accounts))
+    def _shares(self, ids: list[str]) -> list[_Ask]:
+        """One ask a lane (at least one account each): every lane reads its pages one
+        after another, all of them full but the last, so that the lanes finish together.
+        Each ask is an even share of the rows not yet shared out, among the lanes left."""
+        queue = deque(ids)
+        lanes = min(self._client.bound, len(ids))
+        asks: list[_Ask] = []
+        while queue:
+            # The last lane's share is all that is left.
+            share = max(TARGET_ROWS, sum(map(self._expected, queue)) / (lanes - len(asks)))
+            first = queue.popleft()
+            accounts, rows = [first], self._expected(first)
+            # An account joins while that brings the ask nearer its share than it was.
+            while queue and rows + self._expected(queue[0]) / 2 <= share:
+                rows += self._expected(queue[0])
+                accounts.append(queue.popleft())
+            asks.append(_Ask(tuple(accounts)))
+        return asks
 
     def _expected(self, account_id: str) -> float:
         if account_id in self._sizes:
@@ -141,19 +141,20 @@ class TeamReader:
     async def _read(self, ask: _Ask) -> None:
         rows, whole = await self._by_name(ask)
         if whole:
-            self._keep(rows, ask)
+            self._keep(rows)
             return
         self._result.splits += 1
         if len(ask.accounts) > 1:
             half = len(ask.accounts) // 2
             await asyncio.gather(
-                self._read(_Ask(ask.accounts[:half], ask.role)),
-                self._read(_Ask(ask.accounts[half:], ask.role)),
+                # Several accounts: never of one role (only one account is split by role).
+                self._read(_Ask(ask.accounts[:half])),
+                self._read(_Ask(ask.accounts[half:])),
             )
         elif ask.role is None:
             await asyncio.gather(*(self._read(_Ask(ask.accounts, role)) for role in Role))
         else:
-            self._keep(rows, ask)
+            self._keep(rows)
             self._result.incomplete.append(ask.accounts[0])
 
     async def _by_name(self, ask: _Ask) -> tuple[list[dict[str, Any]], bool]:
@@ -186,13 +187,9 @@ class TeamReader:
             "msp_accountteams", params, listener=self._listener
         )
 
-    def _keep(self, rows: list[dict[str, Any]], ask: _Ask) -> None:
+    def _keep(self, rows: list[dict[str, Any]]) -> None:
         fresh: list[TeamMember] = []
-        counts: dict[str, int] = dict.fromkeys(ask.accounts, 0)
         for row in rows:
-            account_id = mapping.account_of_team_row(row)
-            if account_id in counts:
-                counts[account_id] += 1
             member = mapping.team_member(row)
             if member is None:
                 continue
@@ -200,8 +197,6 @@ class TeamReader:
             if key not in self._kept:
                 self._kept[key] = member
                 fresh.append(member)
-        if ask.role is None:
-            self._sizes.update(counts)
         self._emails.want(m.user_id for m in fresh)
 
 
@@ -209,38 +204,25 @@ _ROLES = list(Role)
 
 
 class _Emails:
-    """Team members' e-mails, looked up while the teams are still coming in: a page of
-    people (100) at a time, and once every account has been asked for, each page's
+    """Team members' e-mails, looked up while the teams are still coming in: each read's
     newcomers at once, so little is left to ask at the end (the same people sit on many
     teams)."""
 
-    def __init__(self, users: UsersLookup, page: int = PAGE_ROWS) -> None:
+    _asked: set[str]  # declared here for mutmut's copies of __init__, as in TeamReader
+    _lookups: list[asyncio.Task[dict[str, Identity]]]
+
+    def __init__(self, users: UsersLookup) -> None:
         self._users = users
-        self._page = page
-        self._eager = False
-        self._asked: set[str] = set()
-        self._pending: list[str] = []
-        self._lookups: list[asyncio.Task[dict[str, Identity]]] = []
+        self._asked = set()
+        self._lookups = []
 
     def want(self, user_ids: Iterable[str]) -> None:
-        for user_id in user_ids:
-            if user_id not in self._asked:
-                self._asked.add(user_id)
-                self._pending.append(user_id)
-        if self._eager or len(self._pending) >= self._page:
-            self._flush()
-
-    def eager(self) -> None:
-        self._eager = True
-        self._flush()
-
-    def _flush(self) -> None:
-        if self._pending:
-            ids, self._pending = self._pending, []
-            self._lookups.append(asyncio.ensure_future(self._users(ids)))
+        new = [u for u in dict.fromkeys(user_ids) if u not in self._asked]
+        if new:
+            self._asked.update(new)
+            self._lookups.append(asyncio.ensure_future(self._users(new)))
 
     async def all(self) -> dict[str, Identity]:
-        self._flush()
         found: dict[str, Identity] = {}
         for part in await asyncio.gather(*self._lookups):
             found.update(part)
@@ -253,6 +235,6 @@ class _Emails:
 
 
 def _with_email(member: TeamMember, person: Identity | None) -> TeamMember:
-    if person is None or not person.email or member.email == person.email:
+    if person is None or not person.email:
         return member
     return member.model_copy(update={"email": person.email})
