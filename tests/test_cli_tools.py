@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -108,7 +109,7 @@ def test_the_demo_fits_80_columns_and_a_screen_a_step() -> None:
     steps.append(next(i for i, line in enumerate(lines) if line.startswith("Milestones of")))
     assert len(steps) == 3  # my accounts, a team, its milestones
     # Every step but the last (the milestones, which run to the end) fits a 24-line screen.
-    for start, end in zip(steps, steps[1:], strict=False):
+    for start, end in itertools.pairwise(steps):
         assert end - start <= 24
     milestones = lines[steps[-1] :]
     shown = [line.split()[0] for line in milestones[3:] if line[:1].isalpha()]

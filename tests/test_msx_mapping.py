@@ -130,16 +130,14 @@ def test_identity_from_a_user_row() -> None:
     assert (bare.name, bare.email) == (HEX, None)
 
 
-def test_identity_takes_the_asked_id_when_the_row_has_none() -> None:
-    assert mapping.identity({"fullname": "Ana"}, HEX.upper()).user_id == HEX
+def test_identity_without_an_id_is_nobody() -> None:
     # No id at all: an empty one, which the gateway treats as nobody.
     assert mapping.identity({"fullname": "Ana"}).user_id == ""
 
 
-def test_team_rows_name_their_account_id_and_sort_name() -> None:
+def test_team_rows_name_their_id_and_sort_name() -> None:
     row = {"msp_accountteamid": HEX.upper(), "_msp_accountid_value": gid(1), "msp_fullname": "Ana"}
     assert mapping.team_row_id(row) == HEX
-    assert mapping.account_of_team_row(row) == gid(1)
     assert mapping.team_row_name(row) == "Ana"
     assert mapping.team_row_name({"msp_fullname": None}) is None
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.domain import Account, Identity, Milestone, Role, TeamMember, Territory
-from bot.msx.odata import guid, is_guid
+from bot.msx.odata import is_guid
 
 FORMATTED_TERM = "OData.Community.Display.V1.FormattedValue"
 FORMATTED = "@" + FORMATTED_TERM
@@ -58,8 +58,8 @@ def _text(value: object) -> str | None:
     return text or None
 
 
-def identity(row: dict[str, Any], user_id: str | None = None) -> Identity:
-    uid = _id(row.get("systemuserid")) or (guid(user_id) if user_id else "")
+def identity(row: dict[str, Any]) -> Identity:
+    uid = _id(row.get("systemuserid")) or ""
     return Identity(
         user_id=uid,
         name=_text(row.get("fullname")) or _text(row.get("internalemailaddress")) or uid,
@@ -80,10 +80,6 @@ def assignment(row: dict[str, Any]) -> Assignment | None:
 def _title_fits(role: Role, row: dict[str, Any]) -> bool:
     title = _text(row.get("msp_standardtitle")) or ""
     return not role.is_seller or SELLER_TITLE_MARK.casefold() in title.casefold()
-
-
-def account_of_team_row(row: dict[str, Any]) -> str | None:
-    return _id(row.get("_msp_accountid_value"))
 
 
 def team_row_id(row: dict[str, Any]) -> str | None:
