@@ -13,6 +13,7 @@ from bot.domain import TaskPriority
 from bot.msx.errors import AzureCliNotSignedIn
 from bot.msx.tasks import MsxTasks
 from bot.sandbox import metadata as sandbox_metadata
+from bot.store.tables import TaskRow
 from bot.store.tasks import PENDING, TaskStore, new_row
 from bot.workflows.log_task import QUEUED_NOTE, TaskLogger
 from bot.workflows.my_tasks import tasks_since, totals
@@ -80,21 +81,26 @@ async def test_a_redelivery_with_the_same_key_returns_the_outcome_and_sends_noth
     assert len(in_msx(w)) == 1
 
 
-async def test_a_redelivery_while_another_process_is_sending_it_sends_nothing(
-    w: World,
-) -> None:
-    row = new_row(
-        key="view-1",
-        task_id="0b0b0b0b-1111-4222-8333-444455556668",
+def stored_row(w: World, key: str, task_id: str) -> TaskRow:
+    """A task row as an earlier process stored it before its first request."""
+    return new_row(
+        key=key,
+        task_id=task_id,
         draft=w.draft(),
         owner_user_id=w.me,
         slack_user_id=None,
         now=w.clock(),
         hok=True,
-        category_label="",
+        category_label="Architecture Design Session",
         milestone_name=None,
         account_name=None,
     )
+
+
+async def test_a_redelivery_while_another_process_is_sending_it_sends_nothing(
+    w: World,
+) -> None:
+    row = stored_row(w, "view-1", "0b0b0b0b-1111-4222-8333-444455556668")
     row.attempts = 1  # its first attempt is under way (or died mid-request)
     TaskStore(w.store).add(row)
     again = await w.logger.submit("view-1", w.draft(), owner_user_id=w.me)
@@ -224,18 +230,7 @@ async def test_a_restart_with_a_queued_task_sends_it_once(w: World) -> None:
 async def test_a_row_left_pending_by_a_crash_is_settled_by_reading(w: World) -> None:
     # The previous process stored the row, sent the POST and died before the answer.
     draft = w.draft()
-    row = new_row(
-        key="k1",
-        task_id="0b0b0b0b-1111-4222-8333-444455556666",
-        draft=draft,
-        owner_user_id=w.me,
-        slack_user_id=None,
-        now=w.clock(),
-        hok=True,
-        category_label="Architecture Design Session",
-        milestone_name=None,
-        account_name=None,
-    )
+    row = stored_row(w, "k1", "0b0b0b0b-1111-4222-8333-444455556666")
     TaskStore(w.store).add(row)
     assert await MsxTasks(w.client).create(row.task_id, draft, w.me) is True
     later = w.restart()
@@ -250,18 +245,7 @@ async def test_a_row_left_pending_by_a_crash_is_settled_by_reading(w: World) -> 
 
 
 async def test_a_row_left_pending_before_its_post_is_sent_once(w: World) -> None:
-    row = new_row(
-        key="k1",
-        task_id="0b0b0b0b-1111-4222-8333-444455556667",
-        draft=w.draft(),
-        owner_user_id=w.me,
-        slack_user_id=None,
-        now=w.clock(),
-        hok=True,
-        category_label="",
-        milestone_name=None,
-        account_name=None,
-    )
+    row = stored_row(w, "k1", "0b0b0b0b-1111-4222-8333-444455556667")
     TaskStore(w.store).add(row)
     w.clock.advance(121)
     (done,) = await w.outbox.drain_once()
