@@ -54,6 +54,20 @@ async def test_the_client_may_choose_the_id(c: httpx.AsyncClient, sb: SandboxMsx
     assert (got["subject"], got["statecode"], got["statuscode"]) == ("Design review", 0, 2)
 
 
+async def test_an_id_msx_chooses_is_never_one_a_record_has(sb: SandboxMsx) -> None:
+    # A second sandbox over the same data starts counting where the first did.
+    again = SandboxMsx(sb.dataset)
+    ids = []
+    for each in (sb, again):
+        async with httpx.AsyncClient(
+            transport=each.transport(), base_url=API, headers={"Authorization": "Bearer sandbox"}
+        ) as client:
+            r = await client.post("tasks", json=body(sb))
+            assert r.status_code == 204
+            ids.append(r.headers["OData-EntityId"])
+    assert ids[0] != ids[1]
+
+
 async def test_a_second_create_with_the_same_id_is_a_duplicate_key(
     c: httpx.AsyncClient, sb: SandboxMsx
 ) -> None:

@@ -398,12 +398,17 @@ class SandboxMsx:
             raise ODataError(
                 415, CODE_QUERY, f"Content-Type '{ctype}' is not supported: send application/json."
             )
-        self._tasks_made += 1
-        new_id = str(
-            uuid.uuid5(
-                uuid.NAMESPACE_URL, f"msx-sandbox/{self.dataset.seed}/task/{self._tasks_made}"
+        # An id of MSX's own choosing is never one a record has (a dataset another sandbox
+        # wrote to may hold this one's next).
+        while True:
+            self._tasks_made += 1
+            new_id = str(
+                uuid.uuid5(
+                    uuid.NAMESPACE_URL, f"msx-sandbox/{self.dataset.seed}/task/{self._tasks_made}"
+                )
             )
-        )
+            if self.dataset.record(entity.set_name, entity.key, new_id) is None:
+                break
         row = build_task(self.dataset, body, self.signed_in_user_id, new_id)
         new_id = row["activityid"]  # the client's, when it chose one
         if self.dataset.record(entity.set_name, entity.key, new_id) is not None:
