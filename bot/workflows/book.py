@@ -67,7 +67,7 @@ def known_user(store: SnapshotStore, *, email: str | None = None) -> Identity | 
     headers alone: no accounts, teams or milestones are loaded."""
     if email is None:
         owner = _owner_id(store)
-        return next((u for u in store.users() if u.user_id == owner), None) if owner else None
+        return next((u for u in store.users() if u.user_id == owner), None)
     folded = email.strip().casefold()
     return next(
         (u for u in store.users() if u.email and u.email.strip().casefold() == folded), None

@@ -55,9 +55,8 @@ def find_account(accounts: Sequence[Account], query: str) -> AccountMatch:
         return AccountMatch(query=query, candidates=_ranked(contained, q))
 
     names = {i: fold(a.name) for i, a in enumerate(accounts)}
-    scored = process.extract(
-        q, names, scorer=fuzz.WRatio, processor=utils.default_process, limit=10
-    )
+    # WRatio, extract's default scorer: the best of plain, partial and token-sorted ratios.
+    scored = process.extract(q, names, processor=utils.default_process, limit=10)
     plausible = [accounts[i] for _, score, i in scored if score >= _CANDIDATE_SCORE]
     if len(plausible) == 1:
         return AccountMatch(query=query, account=plausible[0])
