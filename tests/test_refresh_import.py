@@ -21,7 +21,6 @@ from bot.workflows.refresh import RefreshResult, UnknownUser, refresh
 class Imported:
     sb: SandboxMsx
     result: RefreshResult
-    progress: Recorder
     db: Path
 
 
@@ -30,14 +29,13 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Imported]:
     """One refresh of the default book (30 accounts), shared by the read-only tests."""
     tmp = tmp_path_factory.mktemp("import")
     sb = SandboxMsx()
-    progress = Recorder()
 
     async def go() -> RefreshResult:
         async with gateway_for(sb, tmp) as gateway:
             with SnapshotStore(tmp / "db") as store:
-                return await refresh(gateway, store, progress=progress)
+                return await refresh(gateway, store)
 
-    yield Imported(sb, asyncio.run(go()), progress, tmp / "db")
+    yield Imported(sb, asyncio.run(go()), tmp / "db")
 
 
 def test_my_accounts_exactly_with_tpid_territory_pod_and_roles(imported: Imported) -> None:
