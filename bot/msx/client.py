@@ -82,9 +82,7 @@ class MsxClient:
     `target` is the Settings or the org root URL (`https://<org>.crm.dynamics.com`).
     """
 
-    # Declared here, not in __init__: mutmut copies __init__ once a mutant, and mypy
-    # would take each copy's declaration for a redefinition.
-    tenant_id: str | None
+    tenant_id: str | None  # set in __init__ together with the base URL
 
     def __init__(
         self,

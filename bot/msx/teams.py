@@ -68,10 +68,6 @@ class TeamReader:
     """Reads the teams of many accounts, as many requests at a time as the client's bound
     lets fly (which holds them all, milestones included, to that limit)."""
 
-    # Declared here, not in __init__: mutmut copies __init__ once a mutant, and mypy
-    # would take each copy's declaration for a redefinition.
-    _kept: dict[tuple[str, str, Role], TeamMember]
-
     def __init__(
         self,
         client: MsxClient,
@@ -87,7 +83,7 @@ class TeamReader:
         self._sizes = dict(sizes or {})
         self._emails = _Emails(users)
         self._result = Teams()
-        self._kept = {}
+        self._kept: dict[tuple[str, str, Role], TeamMember] = {}
 
     async def read(self, account_ids: Iterable[str]) -> Teams:
         ids = list(dict.fromkeys(guid(a) for a in account_ids))
@@ -208,13 +204,10 @@ class _Emails:
     newcomers at once, so little is left to ask at the end (the same people sit on many
     teams)."""
 
-    _asked: set[str]  # declared here for mutmut's copies of __init__, as in TeamReader
-    _lookups: list[asyncio.Task[dict[str, Identity]]]
-
     def __init__(self, users: UsersLookup) -> None:
         self._users = users
-        self._asked = set()
-        self._lookups = []
+        self._asked: set[str] = set()
+        self._lookups: list[asyncio.Task[dict[str, Identity]]] = []
 
     def want(self, user_ids: Iterable[str]) -> None:
         new = [u for u in dict.fromkeys(user_ids) if u not in self._asked]
